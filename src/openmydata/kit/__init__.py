@@ -1,0 +1,1 @@
+"""Domain-free toolkit shared by every participant. Imports nothing else from openmydata."""
