@@ -1,0 +1,108 @@
+"""Institution data: which people are customers of an institution, and everything it holds for each of them.
+
+`generate_customers` yields, for the customers of one institution (a deterministic subset of the people), one
+`CustomerData` with a record for every object every catalogued data API of the sector returns. Records are built
+through the catalogue's models (`records.RecordSink`), keyed by `selector_key` of the request fields the
+catalogue's `Source` maps from the asset list.
+
+Shares of customers: bank 90%; card 70% of people with a credit history and 20% of thin-file people (who get one
+check card); telecom 97%. Membership depends on (seed, org_code, person), never on how many people there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date
+from typing import Literal, Protocol
+
+from openmydata.sandbox import bank, card, telecom
+from openmydata.sandbox.population import Person, derive_rng
+from openmydata.sandbox.records import RecordSink, customer_line, data_apis
+from openmydata.standard.apis import CATALOGUE
+from openmydata.standard.catalogue import Catalogue, Sector
+from openmydata.standard.dataset import CustomerData
+
+SectorName = Literal["bank", "card", "telecom"]
+SECTORS: tuple[SectorName, ...] = ("bank", "card", "telecom")
+
+
+class _Generator(Protocol):
+    def build(self, sink: RecordSink) -> dict[str, str]: ...
+
+
+def is_customer(person: Person, sector: SectorName, org_code: str, seed: int) -> bool:
+    """Whether `person` is a customer of the institution (deterministic per seed, org_code and person)."""
+    draw = derive_rng(seed, "customer", sector, org_code, person.index).random()
+    if sector == "bank":
+        return draw < bank.CUSTOMER_SHARE
+    if sector == "card":
+        return draw < (card.THIN_FILE_SHARE if person.thin_file else card.CUSTOMER_SHARE)
+    return draw < telecom.CUSTOMER_SHARE
+
+
+def _generator(person: Person, sector: SectorName, org_code: str, seed: int, as_of: date) -> _Generator:
+    if sector == "bank":
+        return bank.BankCustomer(person, org_code, seed, as_of)
+    if sector == "card":
+        return card.CardCustomer(person, org_code, seed, as_of)
+    return telecom.TelecomCustomer(person, org_code, seed, as_of)
+
+
+def _customer_sinks(
+    people: Iterable[Person],
+    *,
+    sector: SectorName,
+    org_code: str,
+    seed: int,
+    as_of: date,
+    catalogue: Catalogue,
+    validate: bool,
+) -> Iterator[tuple[dict[str, str], RecordSink]]:
+    """(customer fields, sink holding the customer's records) for every customer of the institution."""
+    if sector not in SECTORS:
+        raise ValueError(f"the sandbox generates bank, card and telecom data, not {sector!r}")
+    if not data_apis(Sector(sector), catalogue):
+        raise ValueError(f"the catalogue has no data APIs for {sector}")
+    for person in people:
+        if is_customer(person, sector, org_code, seed):
+            sink = RecordSink(Sector(sector), catalogue, validate=validate)
+            yield _generator(person, sector, org_code, seed, as_of).build(sink), sink
+
+
+def generate_customers(
+    people: Iterable[Person],
+    *,
+    sector: SectorName,
+    org_code: str,
+    seed: int,
+    as_of: date,
+    catalogue: Catalogue = CATALOGUE,
+    validate: bool = False,
+) -> Iterator[CustomerData]:
+    """Every customer of one institution with all the records its sector's catalogued APIs return
+    (`validate=True` parses every record with the catalogue's models; see `records`)."""
+    for header, sink in _customer_sinks(
+        people, sector=sector, org_code=org_code, seed=seed, as_of=as_of, catalogue=catalogue, validate=validate
+    ):
+        yield CustomerData(**header, records=sink.records)
+
+
+def customer_lines(
+    people: Iterable[Person],
+    *,
+    sector: SectorName,
+    org_code: str,
+    seed: int,
+    as_of: date,
+    catalogue: Catalogue = CATALOGUE,
+) -> Iterator[tuple[bytes, int]]:
+    """(interchange line, record count) of every customer `generate_customers` yields: the line is byte for
+    byte `standard.dataset.dump_lines` of that customer (UTF-8, newline included), written without building
+    the models."""
+    for header, sink in _customer_sinks(
+        people, sector=sector, org_code=org_code, seed=seed, as_of=as_of, catalogue=catalogue, validate=False
+    ):
+        yield customer_line(header, sink.rows), len(sink.rows)
+
+
+__all__ = ["SECTORS", "SectorName", "customer_lines", "generate_customers", "is_customer"]
