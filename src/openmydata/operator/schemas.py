@@ -1,0 +1,123 @@
+"""Bodies of the operator's own JSON API (`/api/...`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignupRequest(_Body):
+    name: str = Field(min_length=1, max_length=60)
+    birth_date: str = Field(min_length=8, max_length=10)
+    phone: str = Field(min_length=9, max_length=20)
+
+
+class ApprovalResponse(BaseModel):
+    cert_tx_id: str
+    approval_url: str
+
+
+class CompleteRequest(_Body):
+    cert_tx_id: str = Field(min_length=1, max_length=64)
+
+
+class SessionResponse(BaseModel):
+    session_token: str
+    person_id: int
+
+
+class ProviderItem(BaseModel):
+    org_code: str
+    org_name: str
+    industry: str
+    industries: list[str]
+
+
+class ProvidersResponse(BaseModel):
+    providers: list[ProviderItem]
+
+
+class ConsentRequest(_Body):
+    org_codes: list[str] = Field(min_length=1, max_length=50)
+    is_consent_trans_memo: bool = False
+    is_consent_merchant_name_regno: bool = False
+    is_consent_trans_category: bool = False
+
+    def flags(self) -> dict[str, bool]:
+        return {
+            "is_consent_trans_memo": self.is_consent_trans_memo,
+            "is_consent_merchant_name_regno": self.is_consent_merchant_name_regno,
+            "is_consent_trans_category": self.is_consent_trans_category,
+        }
+
+
+class ProviderResult(BaseModel):
+    org_code: str
+    ok: bool
+    scope: str | None = None
+    error: str | None = None
+
+
+class ConsentCompleteResponse(BaseModel):
+    providers: list[ProviderResult]
+    collected: dict[str, int]
+
+
+class CollectedResponse(BaseModel):
+    collected: dict[str, int]
+
+
+class RecordItem(BaseModel):
+    org_code: str
+    api_id: str
+    key: str
+    record_key: str
+    payload: dict[str, Any]
+
+
+class RecordsResponse(BaseModel):
+    records: list[RecordItem]
+
+
+class ConsentItem(BaseModel):
+    org_code: str
+    tx_id: str
+    status: str
+    scope: str | None = None
+    end_date: str
+    signed_at: str
+    error: str | None = None
+
+
+class ConsentsResponse(BaseModel):
+    consents: list[ConsentItem]
+
+
+class RevokedItem(BaseModel):
+    org_code: str
+    rsp_code: str
+
+
+class WithdrawResponse(BaseModel):
+    revoked: list[RevokedItem]
+    records_remaining: int
+
+
+class HistoryItem(BaseModel):
+    """One API's records one institution sent, from the operator's audit chain."""
+
+    at: str  # DTIME (Asia/Seoul)
+    org_code: str
+    org_name: str
+    api_id: str
+    title: str
+    records: int
+
+
+class HistoryResponse(BaseModel):
+    history: list[HistoryItem]

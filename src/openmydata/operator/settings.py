@@ -1,0 +1,87 @@
+"""Operator settings (environment prefix `OPENMYDATA_OPERATOR_`)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from openmydata.kit.db import is_sqlite
+from openmydata.kit.settings import DEFAULT_DATA_DIR, ServiceSettings
+
+KEY_FILE_NAME = "operator-keys.json"
+DEFAULT_PURPOSE = "개인 금융·통신 자산의 통합 조회 및 관리 (자산 현황, 거래내역, 청구내역 확인)"
+
+
+class OperatorSettings(ServiceSettings):
+    """What a running operator needs: its identity at the portal, where its peers are, its credentials.
+
+    `support_client_*` call the portal's 지원 APIs, `ca_client_*` call certauth, `service_client_*` are the
+    credentials of the operator's registered service that providers learn from 지원-003 (통합인증-002 and
+    개별인증-003/004 send them). `portal_client_*` is the pair the portal issued for calling the operator
+    (지원-101 token, then 지원-103); empty disables 지원-101.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="OPENMYDATA_OPERATOR_", extra="ignore")
+
+    org_code: str = "OPERATOR01"
+    org_name: str = "오픈마이데이터"
+    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'operator.db'}"
+    public_url: str = "http://127.0.0.1:8004"
+    portal_url: str = "http://127.0.0.1:8001"
+    certauth_url: str = "http://127.0.0.1:8002"
+    ca_code: str = "CERTAUTH01"
+    support_client_id: str = ""
+    support_client_secret: str = ""
+    ca_client_id: str = ""
+    ca_client_secret: str = ""
+    service_client_id: str = ""
+    service_client_secret: str = ""
+    portal_client_id: str = ""
+    portal_client_secret: str = ""
+    # 지원-101 tokens (HS256, key derived from session_secret): at most one year, no refresh token (§10.4).
+    portal_token_lifetime_s: int = Field(default=30 * 86400, ge=60, le=365 * 86400)
+    # Signs CSRF tokens and (unless token_key is set) derives the key that encrypts provider tokens at rest.
+    # Set it in production: the random default invalidates stored provider tokens at every restart.
+    session_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+    token_key: str | None = None
+    session_days: int = Field(default=7, ge=1, le=90)
+    consent_days: int = Field(default=365, ge=1, le=365)
+    purpose: str = DEFAULT_PURPOSE
+    holding_period_days: int = Field(default=365, ge=1, le=1825)
+    # Consent lifecycle housekeeping (OperatorService.housekeeping): ends consents past their end_date and deletes
+    # what a consent covered once its holding period is over. Runs every `housekeeping_interval_s` seconds in the
+    # app's lifespan (first run one interval after start; 0 disables), `housekeeping_batch` consents per page.
+    housekeeping_interval_s: float = Field(default=3600, ge=0)
+    housekeeping_batch: int = Field(default=200, ge=1, le=10000)
+    fnd_cycle: str = "1/w"
+    add_cycle: str = "1/w"
+    history_months: int = Field(default=12, ge=1, le=12)
+    collection_concurrency: int = Field(default=4, ge=1, le=32)
+    registry_max_age_s: int = Field(default=300, ge=0)
+    cookie_secure: bool = False
+    # Envelope encryption of the personal data held (crypto-shredding): the key manager that wraps the per-person
+    # data keys. "local": master keys in `key_file` (created on first start, mode 0600; without a value, next to
+    # a SQLite database file, else DEFAULT_DATA_DIR/operator-keys.json). "vault": HashiCorp Vault transit at
+    # `vault_url` with a key created with derived=true (`vault write -f transit/keys/<vault_key_name> derived=true`).
+    key_manager: Literal["local", "vault"] = "local"
+    key_file: Path | None = None
+    vault_url: str = ""
+    vault_token: str = ""
+    vault_key_name: str = "openmydata-operator"
+    vault_mount: str = "transit"
+    vault_namespace: str | None = None
+
+    def key_file_path(self) -> Path:
+        """The local key file: `key_file`, else next to the SQLite database file, else under DEFAULT_DATA_DIR."""
+        if self.key_file is not None:
+            return self.key_file
+        if is_sqlite(self.database_url):
+            database = make_url(self.database_url).database
+            if database and database != ":memory:":
+                return Path(database).parent / KEY_FILE_NAME
+        return DEFAULT_DATA_DIR / KEY_FILE_NAME

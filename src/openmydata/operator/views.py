@@ -1,0 +1,367 @@
+"""What the person sees: the held assets and records arranged for the dashboard and the summary API.
+
+Built only from stored rows (no provider call), keyed by the catalogue's API IDs; an API the catalogue does not
+hold simply contributes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from openmydata.kit.clock import KST, as_utc
+from openmydata.operator.labels import CARD_TYPES, TELECOM_STATUSES, TELECOM_TYPES, code_label, mask_account
+from openmydata.operator.models import CollectionStatus
+from openmydata.operator.personal import HeldAsset, HeldRecord
+from openmydata.standard.types import format_decimal
+
+INDUSTRY_LABELS = {
+    "bank": "은행",
+    "card": "카드",
+    "telecom": "통신",
+    "invest": "금융투자",
+    "insu": "보험",
+    "efin": "전자금융",
+    "capital": "할부금융",
+    "ginsu": "보증보험",
+    "p2p": "P2P",
+    "bond": "채권",
+    "usury": "대부",
+}
+ACCOUNT_FAMILIES = {"1": "예금", "2": "투자", "3": "대출"}
+APPROVAL_STATUSES = {"01": "승인", "02": "승인취소", "03": "정정", "04": "무승인매입"}
+STATE_LABELS = {"ok": "최신", "partial": "일부 실패", "failed": "실패"}
+
+
+def amount(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def won(value: Any, currency: str | None = "KRW") -> str:
+    """₩1,234,567 (KRW has no minor unit on screen); other currencies as `USD 12.50`."""
+    number = amount(value)
+    if currency in (None, "", "KRW"):
+        sign = "-" if number < 0 else ""
+        return f"{sign}₩{abs(number).quantize(Decimal(1)):,}"
+    return f"{currency} {number:,.2f}"
+
+
+def signed_won(value: Any, currency: str | None, *, outgoing: bool) -> str:
+    """A transaction amount with its direction: `-₩9,300` going out, `+₩374,000` coming in."""
+    text = won(abs(amount(value)), currency)
+    return f"{'-' if outgoing else '+'}{text}"
+
+
+def day_text(value: Any) -> str:
+    text = str(value or "")
+    if len(text) >= 8 and text[:8].isdigit():
+        formatted = f"{text[0:4]}.{text[4:6]}.{text[6:8]}"
+        if len(text) >= 12:
+            formatted += f" {text[8:10]}:{text[10:12]}"
+        return formatted
+    if len(text) == 6 and text.isdigit():
+        return f"{text[0:4]}.{text[4:6]}"
+    return text
+
+
+def moment_text(moment: datetime | None) -> str:
+    return as_utc(moment).astimezone(KST).strftime("%Y.%m.%d %H:%M") if moment else "-"
+
+
+@dataclass
+class Dashboard:
+    institutions: list[dict[str, Any]] = field(default_factory=list)
+    accounts: list[dict[str, Any]] = field(default_factory=list)
+    transactions: list[dict[str, Any]] = field(default_factory=list)
+    loans: list[dict[str, Any]] = field(default_factory=list)
+    cards: list[dict[str, Any]] = field(default_factory=list)
+    card_bills: list[dict[str, Any]] = field(default_factory=list)
+    approvals: list[dict[str, Any]] = field(default_factory=list)
+    points: list[dict[str, Any]] = field(default_factory=list)
+    telecom_lines: list[dict[str, Any]] = field(default_factory=list)
+    telecom_bills: list[dict[str, Any]] = field(default_factory=list)
+    totals: dict[str, Decimal] = field(default_factory=dict)
+    record_count: int = 0
+    # which kinds of account the person holds (a summary tile only for those), and whether any transaction or
+    # approval carries the sensitive fields the person may not have consented to (적요, 가맹점)
+    has_deposit: bool = False
+    has_invest: bool = False
+    has_memo: bool = False
+    has_merchant: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "institutions": len(self.institutions),
+            "accounts": len(self.accounts),
+            "cards": len(self.cards),
+            "telecom_lines": len(self.telecom_lines),
+            "records": self.record_count,
+            "totals": {name: format_decimal(value) for name, value in self.totals.items()},
+            "collection": [
+                {
+                    k: v
+                    for k, v in {
+                        "org_code": inst["org_code"],
+                        "org_name": inst["org_name"],
+                        "state": inst["state"],
+                        "last_success": inst["last_success_dtime"],
+                        "error_code": inst["error_code"],
+                    }.items()
+                    if v is not None
+                }
+                for inst in self.institutions
+            ],
+        }
+
+
+def _records(records: Iterable[HeldRecord], api_id: str) -> list[HeldRecord]:
+    return [record for record in records if record.api_id == api_id]
+
+
+def _by_key(records: Iterable[HeldRecord], api_id: str) -> dict[tuple[str, str], list[Mapping[str, Any]]]:
+    grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for record in _records(records, api_id):
+        grouped.setdefault((record.org_code, record.key), []).append(record.payload)
+    return grouped
+
+
+def build_dashboard(
+    assets: Sequence[HeldAsset],
+    records: Sequence[HeldRecord],
+    statuses: Sequence[CollectionStatus],
+    org_names: Mapping[str, str],
+    org_industries: Mapping[str, Sequence[str]],
+    *,
+    recent: int = 20,
+) -> Dashboard:
+    view = Dashboard(record_count=len(assets) + len(records))
+
+    def name(org: str) -> str:
+        return org_names.get(org, org)
+
+    for status in statuses:
+        view.institutions.append(
+            {
+                "org_code": status.org_code,
+                "org_name": name(status.org_code),
+                "industries": " · ".join(INDUSTRY_LABELS.get(i, i) for i in org_industries.get(status.org_code, ())),
+                "state": status.state,
+                "state_label": STATE_LABELS.get(status.state, status.state),
+                "last_success": moment_text(status.last_success),
+                "last_success_dtime": as_utc(status.last_success).astimezone(KST).strftime("%Y%m%d%H%M%S")
+                if status.last_success
+                else None,
+                "error_code": status.error_code,
+                "record_count": status.record_count,
+            }
+        )
+
+    # bank
+    deposit_detail = _by_key(records, "은행-003")
+    invest_detail = _by_key(records, "은행-006")
+    loan_basic = _by_key(records, "은행-008")
+    loan_detail = _by_key(records, "은행-009")
+    totals = {"deposit": Decimal(0), "invest": Decimal(0), "loan": Decimal(0)}
+    for asset in assets:
+        if asset.api_id != "은행-001":
+            continue
+        payload = asset.payload
+        family = str(payload.get("account_type", ""))[:1]
+        key = (asset.org_code, asset.asset_key)
+        view.has_deposit = view.has_deposit or family == "1"
+        view.has_invest = view.has_invest or family == "2"
+        balance: Decimal | None = None
+        currency = "KRW"
+        if family == "1":
+            rows = deposit_detail.get(key, [])
+            krw = [row for row in rows if row.get("currency_code", "KRW") == "KRW"]
+            if rows:
+                chosen = krw or rows
+                currency = str(chosen[0].get("currency_code", "KRW"))
+                balance = sum((amount(row.get("balance_amt")) for row in chosen), Decimal(0))
+                if currency == "KRW":
+                    totals["deposit"] += balance
+        elif family == "2":
+            rows = invest_detail.get(key, [])
+            if rows:
+                currency = str(rows[0].get("currency_code", "KRW"))
+                balance = amount(rows[0].get("eval_amt", rows[0].get("balance_amt")))
+                if currency == "KRW":
+                    totals["invest"] += balance
+        elif family == "3":
+            rows = loan_detail.get(key, [])
+            if rows:
+                balance = amount(rows[0].get("balance_amt"))
+                totals["loan"] += balance
+                basic = (loan_basic.get(key) or [{}])[0]
+                view.loans.append(
+                    {
+                        "org_name": name(asset.org_code),
+                        "product": payload.get("prod_name", ""),
+                        "number": mask_account(payload.get("account_num")),
+                        "balance": won(balance),
+                        "principal": won(rows[0].get("loan_principal")),
+                        "rate": f"{basic.get('last_offered_rate', '-')}%",
+                        "exp_date": day_text(basic.get("exp_date")),
+                        "next_repay": day_text(rows[0].get("next_repay_date")),
+                    }
+                )
+        view.accounts.append(
+            {
+                "org_name": name(asset.org_code),
+                "product": payload.get("prod_name", ""),
+                "number": mask_account(payload.get("account_num")),
+                "family": ACCOUNT_FAMILIES.get(family, "기타"),
+                "balance": won(balance, currency) if balance is not None else "-",
+                "is_loan": family == "3",
+            }
+        )
+
+    account_names = {
+        (a.org_code, a.asset_key): a.payload.get("prod_name", "") for a in assets if a.api_id == "은행-001"
+    }
+    transactions = []
+    for record in _records(records, "은행-004"):
+        payload = record.payload
+        currency = str(payload.get("currency_code", "KRW"))
+        outgoing = (
+            "출금" in str(payload.get("trans_class", ""))
+            or str(payload.get("trans_type", "")) == "02"
+            or amount(payload.get("trans_amt")) < 0
+        )
+        transactions.append(
+            (
+                str(payload.get("trans_dtime", "")),
+                {
+                    "when": day_text(payload.get("trans_dtime")),
+                    "org_name": name(record.org_code),
+                    "account": account_names.get((record.org_code, record.key))
+                    or mask_account(record.key.split("|")[0]),
+                    "kind": payload.get("trans_class", ""),
+                    "memo": payload.get("trans_memo", ""),
+                    "amount": signed_won(payload.get("trans_amt"), currency, outgoing=outgoing),
+                    "balance": won(payload.get("balance_amt"), currency),
+                    "outgoing": outgoing,
+                },
+            )
+        )
+    view.transactions = [row for _, row in sorted(transactions, key=lambda item: item[0], reverse=True)[:recent]]
+    view.has_memo = any(row["memo"] for row in view.transactions)
+
+    # card
+    card_basic = _by_key(records, "카드-002")
+    for asset in assets:
+        if asset.api_id != "카드-001":
+            continue
+        basic = (card_basic.get((asset.org_code, asset.asset_key)) or [{}])[0]
+        view.cards.append(
+            {
+                "org_name": name(asset.org_code),
+                "name": asset.payload.get("card_name", ""),
+                "number": asset.payload.get("card_num", ""),
+                "type": code_label(CARD_TYPES, basic.get("card_type")),
+                "member": "본인" if str(asset.payload.get("card_member")) == "1" else "가족",
+            }
+        )
+    card_names = {(a.org_code, a.asset_key): a.payload.get("card_name", "") for a in assets if a.api_id == "카드-001"}
+    bills = sorted(_records(records, "카드-004"), key=lambda r: str(r.payload.get("charge_month", "")), reverse=True)
+    latest_card_month = str(bills[0].payload.get("charge_month", "")) if bills else ""
+    totals["card_bills"] = sum(
+        (amount(r.payload.get("charge_amt")) for r in bills if str(r.payload.get("charge_month")) == latest_card_month),
+        Decimal(0),
+    )
+    view.card_bills = [
+        {
+            "org_name": name(r.org_code),
+            "month": day_text(r.payload.get("charge_month")),
+            "amount": won(r.payload.get("charge_amt")),
+            "paid_out": day_text(r.payload.get("paid_out_date")),
+        }
+        for r in bills[:recent]
+    ]
+    approvals = []
+    for api_id in ("카드-008", "카드-009"):
+        for record in _records(records, api_id):
+            payload = record.payload
+            currency = str(payload.get("currency_code", "KRW"))
+            approvals.append(
+                (
+                    str(payload.get("approved_dtime", "")),
+                    {
+                        "when": day_text(payload.get("approved_dtime")),
+                        "org_name": name(record.org_code),
+                        "card": card_names.get((record.org_code, record.key), ""),
+                        "merchant": payload.get("merchant_name", ""),
+                        "status": APPROVAL_STATUSES.get(str(payload.get("status", "")), ""),
+                        "amount": won(payload.get("approved_amt"), currency),
+                        "cancelled": str(payload.get("status", "")) == "02",
+                    },
+                )
+            )
+    view.approvals = [row for _, row in sorted(approvals, key=lambda item: item[0], reverse=True)[:recent]]
+    view.has_merchant = any(row["merchant"] for row in view.approvals)
+    view.points = [
+        {
+            "org_name": name(r.org_code),
+            "name": r.payload.get("point_name", ""),
+            "amount": f"{amount(r.payload.get('remain_point_amt')).quantize(Decimal(1)):,} P",
+        }
+        for r in _records(records, "카드-003")
+    ]
+    for api_id, label in (("카드-011", "단기카드대출"), ("카드-012", "장기카드대출")):
+        for record in _records(records, api_id):
+            payload = record.payload
+            balance = amount(payload.get("balance_amt", payload.get("loan_amt")))
+            totals["loan"] += balance
+            view.loans.append(
+                {
+                    "org_name": name(record.org_code),
+                    "product": payload.get("loan_name", label),
+                    "number": "",
+                    "balance": won(balance),
+                    "principal": won(payload.get("loan_amt")),
+                    "rate": f"{payload.get('int_rate', '-')}%",
+                    "exp_date": day_text(payload.get("exp_date")),
+                    "next_repay": day_text(payload.get("pay_due_date")),
+                }
+            )
+
+    # telecom
+    line_numbers = {}
+    for asset in assets:
+        if asset.api_id != "통신-001":
+            continue
+        line_numbers[(asset.org_code, asset.asset_key)] = asset.payload.get("telecom_num", "")
+        view.telecom_lines.append(
+            {
+                "org_name": name(asset.org_code),
+                "number": asset.payload.get("telecom_num", ""),
+                "type": code_label(TELECOM_TYPES, asset.payload.get("type")),
+                "status": code_label(TELECOM_STATUSES, asset.payload.get("status")),
+            }
+        )
+    telecom_bills = sorted(
+        _records(records, "통신-002"), key=lambda r: (r.key, str(r.payload.get("charge_date"))), reverse=True
+    )
+    latest_telecom_month = telecom_bills[0].key if telecom_bills else ""
+    totals["telecom_bills"] = sum(
+        (amount(r.payload.get("charge_amt")) for r in telecom_bills if r.key == latest_telecom_month), Decimal(0)
+    )
+    view.telecom_bills = [
+        {
+            "org_name": name(r.org_code),
+            "month": day_text(r.key),
+            "line": line_numbers.get((r.org_code, str(r.payload.get("mgmt_id", ""))), r.payload.get("mgmt_id", "")),
+            "amount": won(r.payload.get("charge_amt")),
+            "due": day_text(r.payload.get("charge_date")),
+        }
+        for r in telecom_bills[:recent]
+    ]
+    view.totals = totals
+    return view

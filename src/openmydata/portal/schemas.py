@@ -1,0 +1,140 @@
+"""The portal's own API models: the admin registration API (not part of the standard)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from openmydata.standard.apis.support import INDUSTRIES
+
+OrgTypeCode = Literal["01", "02", "03", "04", "05", "06", "99"]
+OrgCodeText = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{10}$")]
+Regno = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")]
+Url = Annotated[str, StringConstraints(pattern=r"^https?://[\x21-\x7e]+$", max_length=256)]
+Uri = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*:[\x21-\x7e]+$", max_length=100)]
+
+PROVIDER_TYPES = frozenset({"01", "02", "04"})
+
+
+def _at_most_300_bytes(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    if len(value.encode("utf-8")) > 300:
+        raise ValueError("longer than 300 bytes of UTF-8 (Name)")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_at_most_300_bytes)]
+
+
+class AdminModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _industries(value: list[str]) -> list[str]:
+    unknown = [item for item in value if item not in INDUSTRIES]
+    if unknown:
+        raise ValueError(f"unknown industries {unknown}; known: {', '.join(INDUSTRIES)}")
+    if len(set(value)) != len(value):
+        raise ValueError("industries are listed once each")
+    return value
+
+
+class OrgRegistration(AdminModel):
+    org_name: Name
+    org_type: OrgTypeCode
+    industries: list[str] = Field(default_factory=list)
+    domain: Url
+    org_regno: Regno
+    auth_type: Literal["01", "03"] = "03"
+    relay_org_code: OrgCodeText | None = None
+
+    _check_industries = field_validator("industries")(_industries)
+
+
+class OrgUpdate(AdminModel):
+    org_name: Name | None = None
+    industries: list[str] | None = None
+    domain: Url | None = None
+    auth_type: Literal["01", "03"] | None = None
+    relay_org_code: OrgCodeText | None = None
+
+    @field_validator("industries")
+    @classmethod
+    def _check(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _industries(value)
+
+
+class OrgCredentials(BaseModel):
+    """What registration hands out; `portal_client_*` (operators only) is the pair the portal calls the operator's
+    지원-101 with (the operator configures it as its `portal_client_id/secret`)."""
+
+    org_code: str
+    support_client_id: str
+    support_client_secret: str
+    ca_client_id: str
+    ca_client_secret: str
+    portal_client_id: str | None = None
+    portal_client_secret: str | None = None
+
+
+class ServiceRegistration(AdminModel):
+    org_code: OrgCodeText
+    service_name: Name
+    redirect_uri: Uri
+    app_scheme: Uri | None = None
+
+
+class ServiceUpdate(AdminModel):
+    service_name: Name | None = None
+    redirect_uri: Uri | None = None
+    app_scheme: Uri | None = None
+
+
+class ServiceCredentials(BaseModel):
+    client_id: str
+    client_secret: str
+
+
+class OrgView(BaseModel):
+    org_code: str
+    org_type: str
+    org_name: str
+    industries: list[str]
+    domain: str
+    org_regno: str
+    auth_type: str
+    relay_org_code: str | None = None
+    active: bool
+
+
+class ServiceView(BaseModel):
+    client_id: str
+    org_code: str
+    service_name: str
+    redirect_uri: str
+    app_scheme: str | None = None
+    active: bool
+
+
+UserCi = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/=_-]{1,100}$")]
+
+
+class ConsentLookup(AdminModel):
+    """`POST /admin/consents`: whose consents to ask every operator about (지원-103)."""
+
+    user_ci: UserCi
+
+
+class OperatorConsents(BaseModel):
+    """One operator's 지원-103 answer (`error` instead when it could not be asked or refused)."""
+
+    org_code: str
+    is_member: bool | None = None
+    service_list: list[dict[str, Any]] = Field(default_factory=list)
+    error: str | None = None
+
+
+class ConsentLookupResult(BaseModel):
+    operators: list[OperatorConsents]

@@ -1,0 +1,87 @@
+"""The provider app: `create_app(settings)`; the lifespan migrates the database, builds the clients and syncs the
+portal registry. Nothing is created at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from openmydata.kit import logging as log
+from openmydata.kit.db import Database
+from openmydata.kit.http import make_client
+from openmydata.provider.clients import PortalClient, build_verifier
+from openmydata.provider.endpoints import ProviderContext, build_router
+from openmydata.provider.registry import RegistrySynchroniser
+from openmydata.provider.service import InfoService, IntegratedAuthGrant, TokenIssuer
+from openmydata.provider.settings import ProviderSettings
+from openmydata.provider.tokens import TokenCodec
+from openmydata.standard.apis import CATALOGUE
+from openmydata.standard.catalogue import INFO_SECTORS, Catalogue, Sector
+from openmydata.standard.formats import Party, new_tran_id
+from openmydata.standard.service import install_standard_errors, install_tran_id
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+_logger = log.get_logger("openmydata.provider")
+
+
+def _check_industries(settings: ProviderSettings, catalogue: Catalogue) -> None:
+    if not settings.industries:
+        raise ValueError("a provider serves at least one industry")
+    for industry in settings.industries:
+        try:
+            sector = Sector(industry)
+        except ValueError as exc:
+            raise ValueError(f"unknown industry {industry!r}") from exc
+        if sector not in INFO_SECTORS or not catalogue.info_apis([sector]):
+            raise ValueError(f"the catalogue has no information APIs for {industry!r}")
+
+
+def create_app(
+    settings: ProviderSettings | None = None,
+    *,
+    catalogue: Catalogue = CATALOGUE,
+    http_client: httpx.AsyncClient | None = None,
+) -> FastAPI:
+    """The provider (정보제공자). `http_client` reaches the portal and certauth (tests and the demo may hand in
+    one bound to in-process peers; it is not closed here); by default one is made at start-up."""
+    settings = settings or ProviderSettings()
+    _check_industries(settings, catalogue)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        http = http_client or make_client(timeout_s=settings.http_timeout_s)
+        try:
+            await db.upgrade(MIGRATIONS)
+            codec = TokenCodec(settings.token_secret, settings.org_code)
+            issuer = TokenIssuer(settings, codec)
+            portal = PortalClient(http, settings, catalogue) if settings.portal_url else None
+            registry = RegistrySynchroniser(db, portal, min_interval_s=settings.registry_resync_interval_s)
+            app.state.provider = ProviderContext(
+                settings=settings,
+                db=db,
+                catalogue=catalogue,
+                codec=codec,
+                issuer=issuer,
+                grant=IntegratedAuthGrant(settings, build_verifier(settings, http, catalogue), issuer, catalogue),
+                info=InfoService(settings, codec, catalogue),
+                registry=registry,
+            )
+            await registry.sync()
+            _logger.info("provider started", org_code=settings.org_code, industries=settings.industries)
+            yield
+        finally:
+            if http_client is None:
+                await http.aclose()
+            await db.dispose()
+
+    app = FastAPI(title=f"openmydata provider {settings.org_code}", lifespan=lifespan)
+    install_standard_errors(app)
+    install_tran_id(app, new_tran_id=lambda: new_tran_id(settings.org_code, Party.PROVIDER))
+    app.include_router(build_router(settings, catalogue))
+    return app

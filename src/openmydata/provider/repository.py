@@ -1,0 +1,279 @@
+"""All SQL of the provider. Functions take the caller's session; none commits (the boundary does)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from openmydata.kit.audit import AuditChain
+from openmydata.kit.clock import as_utc
+from openmydata.provider.models import (
+    CONSENT_ACTIVE,
+    AccessRecord,
+    Consent,
+    Customer,
+    Record,
+    RegistryOrg,
+    RegistryService,
+    RegistrySync,
+    Token,
+    audit_head,
+    audit_log,
+)
+
+CHUNK = 1000
+
+
+def _chunks(rows: Sequence[dict[str, Any]], size: int = CHUNK) -> Iterable[Sequence[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+# Customers and records ----------------------------------------------------------------------------------------
+
+
+async def customer_ids_by_ci(session: AsyncSession, cis: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(cis), CHUNK):
+        result = await session.execute(
+            select(Customer.ci, Customer.id).where(Customer.ci.in_(cis[start : start + CHUNK]))
+        )
+        found.update({ci: customer_id for ci, customer_id in result.all()})
+    return found
+
+
+async def insert_customers(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk insert (executemany) of customer rows: ci, name, birth_date, phone, reg_date, updated_at."""
+    for chunk in _chunks(rows):
+        await session.execute(insert(Customer), list(chunk))
+
+
+async def update_customers(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """ORM bulk UPDATE by primary key (executemany); each row has `id` and the columns to set."""
+    for chunk in _chunks(rows):
+        await session.execute(update(Customer), list(chunk))
+
+
+async def customer_by_ci(session: AsyncSession, ci: str) -> Customer | None:
+    result = await session.execute(select(Customer).where(Customer.ci == ci))
+    return result.scalar_one_or_none()
+
+
+async def get_customer(session: AsyncSession, customer_id: int) -> Customer | None:
+    return await session.get(Customer, customer_id)
+
+
+async def records_of_customers(session: AsyncSession, customer_ids: Sequence[int]) -> list[Record]:
+    """Every stored row (tombstones too) of these customers."""
+    rows: list[Record] = []
+    for start in range(0, len(customer_ids), CHUNK):
+        result = await session.execute(
+            select(Record).where(Record.customer_id.in_(customer_ids[start : start + CHUNK]))
+        )
+        rows.extend(result.scalars().all())
+    return rows
+
+
+async def delete_records_of_customers(session: AsyncSession, customer_ids: Sequence[int]) -> None:
+    for start in range(0, len(customer_ids), CHUNK):
+        await session.execute(delete(Record).where(Record.customer_id.in_(customer_ids[start : start + CHUNK])))
+
+
+async def insert_records(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk insert (executemany; batched by asyncpg on PostgreSQL)."""
+    for chunk in _chunks(rows):
+        await session.execute(insert(Record), list(chunk))
+
+
+async def live_records(session: AsyncSession, customer_id: int) -> list[Record]:
+    result = await session.execute(
+        select(Record)
+        .where(Record.customer_id == customer_id, Record.deleted.is_(False))
+        .order_by(Record.api_id, Record.key, Record.seq)
+    )
+    return list(result.scalars().all())
+
+
+async def select_records(
+    session: AsyncSession,
+    customer_id: int,
+    api_id: str,
+    key: str | None,
+    *,
+    period_from: str | None = None,
+    period_to: str | None = None,
+    period: str | None = None,
+    from_seq: int | None = None,
+    limit: int | None = None,
+) -> list[Record]:
+    """Live records of one API for one customer, in `seq` order; `key` None means every key."""
+    statement = select(Record).where(
+        Record.customer_id == customer_id, Record.api_id == api_id, Record.deleted.is_(False)
+    )
+    if key is not None:
+        statement = statement.where(Record.key == key)
+    if period_from is not None:
+        statement = statement.where(Record.period >= period_from)
+    if period_to is not None:
+        statement = statement.where(Record.period <= period_to)
+    if period is not None:
+        statement = statement.where(Record.period == period)
+    if from_seq is not None:
+        statement = statement.where(Record.seq >= from_seq)
+    statement = statement.order_by(Record.seq, Record.id)
+    if limit is not None:
+        statement = statement.limit(limit)
+    result = await session.execute(statement)
+    return list(result.scalars().all())
+
+
+async def last_modified(session: AsyncSession, customer_id: int, api_id: str, key: str | None) -> datetime | None:
+    """MT of search_timestamp (digest §2.5): the latest change, removals (tombstones) included."""
+    statement = select(func.max(Record.updated_at)).where(Record.customer_id == customer_id, Record.api_id == api_id)
+    if key is not None:
+        statement = statement.where(Record.key == key)
+    value = (await session.execute(statement)).scalar_one_or_none()
+    return as_utc(value) if value is not None else None
+
+
+# Consents and tokens -----------------------------------------------------------------------------------------
+
+
+async def consent_nonce_used(session: AsyncSession, nonce: str) -> bool:
+    result = await session.execute(select(Consent.id).where(Consent.consent_nonce == nonce))
+    return result.first() is not None
+
+
+async def consent_tx_id_used(session: AsyncSession, tx_id: str) -> bool:
+    result = await session.execute(select(Consent.id).where(Consent.tx_id == tx_id))
+    return result.first() is not None
+
+
+async def active_consents(session: AsyncSession, customer_id: int, rcv_org_code: str) -> list[Consent]:
+    result = await session.execute(
+        select(Consent).where(
+            Consent.customer_id == customer_id,
+            Consent.rcv_org_code == rcv_org_code,
+            Consent.status == CONSENT_ACTIVE,
+        )
+    )
+    return list(result.scalars().all())
+
+
+async def add_consent(session: AsyncSession, consent: Consent) -> None:
+    """Insert and flush, so that a reused consent_nonce or tx_id fails here (IntegrityError)."""
+    session.add(consent)
+    await session.flush()
+
+
+async def get_consent(session: AsyncSession, consent_id: str) -> Consent | None:
+    return await session.get(Consent, consent_id)
+
+
+async def set_consent_status(session: AsyncSession, consent_ids: Sequence[str], status: str, at: datetime) -> None:
+    if consent_ids:
+        await session.execute(update(Consent).where(Consent.id.in_(consent_ids)).values(status=status, updated_at=at))
+
+
+async def add_token(session: AsyncSession, token: Token) -> None:
+    session.add(token)
+    await session.flush()
+
+
+async def get_token(session: AsyncSession, jti: str) -> Token | None:
+    return await session.get(Token, jti)
+
+
+async def revoke_tokens(
+    session: AsyncSession, consent_ids: Sequence[str], at: datetime, *, kind: str | None = None
+) -> None:
+    if not consent_ids:
+        return
+    statement = update(Token).where(Token.consent_id.in_(consent_ids), Token.revoked_at.is_(None))
+    if kind is not None:
+        statement = statement.where(Token.kind == kind)
+    await session.execute(statement.values(revoked_at=at))
+
+
+# Registry (지원-002 / 지원-003) --------------------------------------------------------------------------------
+
+
+async def get_service(session: AsyncSession, client_id: str) -> RegistryService | None:
+    return await session.get(RegistryService, client_id)
+
+
+async def save_service(session: AsyncSession, service: RegistryService) -> None:
+    await session.merge(service)
+
+
+async def delete_service(session: AsyncSession, client_id: str) -> None:
+    await session.execute(delete(RegistryService).where(RegistryService.client_id == client_id))
+
+
+async def save_org(session: AsyncSession, org: RegistryOrg) -> None:
+    await session.merge(org)
+
+
+async def delete_org(session: AsyncSession, org_code: str, industry: str | None) -> None:
+    statement = delete(RegistryOrg).where(RegistryOrg.org_code == org_code)
+    if industry:
+        statement = statement.where(RegistryOrg.industry == industry)
+    await session.execute(statement)
+
+
+async def list_orgs(session: AsyncSession) -> list[RegistryOrg]:
+    result = await session.execute(select(RegistryOrg).order_by(RegistryOrg.org_code, RegistryOrg.industry))
+    return list(result.scalars().all())
+
+
+async def sync_timestamp(session: AsyncSession, name: str) -> str | None:
+    state = await session.get(RegistrySync, name)
+    return state.search_timestamp if state else None
+
+
+async def save_sync_timestamp(session: AsyncSession, name: str, search_timestamp: str, at: datetime) -> None:
+    await session.merge(RegistrySync(name=name, search_timestamp=search_timestamp, synced_at=at))
+
+
+# Access records ----------------------------------------------------------------------------------------------
+
+
+async def add_access_record(session: AsyncSession, record: AccessRecord) -> None:
+    """Store who read what, and append it to the audit chain in the same transaction."""
+    session.add(record)
+    await session.flush()
+    await audit(
+        session,
+        "info_api",
+        {
+            "api_id": record.api_id,
+            "api_type": record.api_type,
+            "rcv_org_code": record.rcv_org_code,
+            "consent_id": record.consent_id,
+            "key": record.key,
+            "status_code": record.status_code,
+            "rsp_code": record.rsp_code,
+            "tran_id": record.tran_id,
+        },
+        at=record.at,
+    )
+
+
+AUDIT = AuditChain(audit_log, audit_head)
+
+
+async def audit(session: AsyncSession, kind: str, event: Mapping[str, Any], *, at: datetime | None = None) -> None:
+    """Append to the provider's tamper-evident audit chain (kit.audit) in the caller's transaction."""
+    await AUDIT.append(session, kind, event, at=at)
+
+
+async def access_records(session: AsyncSession, consent_id: str | None = None) -> list[AccessRecord]:
+    statement = select(AccessRecord).order_by(AccessRecord.id)
+    if consent_id is not None:
+        statement = statement.where(AccessRecord.consent_id == consent_id)
+    result = await session.execute(statement)
+    return list(result.scalars().all())

@@ -1,0 +1,97 @@
+"""Provider settings (environment prefix `OPENMYDATA_PROVIDER_`)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from openmydata.kit.settings import DEFAULT_DATA_DIR, ServiceSettings
+
+DAY_S = 86_400
+
+# 은행-010, 보험-006/007/011, 할부금융-004/006, 보증보험-003, P2P-004, 채권-003 allow 3 months per scheduled
+# call instead of 31 days (digest §10.4).
+LONG_SCHEDULED_RANGE_APIS = (
+    "은행-010",
+    "보험-006",
+    "보험-007",
+    "보험-011",
+    "할부금융-004",
+    "할부금융-006",
+    "보증보험-003",
+    "P2P-004",
+    "채권-003",
+)
+
+
+class ProviderSettings(ServiceSettings):
+    """What one running provider (정보제공자) needs: who it is, which sectors it serves, where its peers are.
+
+    `support_client_*` call the portal's 지원 APIs, `ca_client_*` call certauth's sign verification. The
+    operators' service credentials are never configured here: they come from the portal (지원-003).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="OPENMYDATA_PROVIDER_", extra="ignore")
+
+    org_code: str = "PROVIDER01"
+    org_name: str = "오픈뱅크"
+    industries: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["bank"])
+    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'provider.db'}"
+    public_url: str = "http://127.0.0.1:8003"
+    portal_url: str = ""  # empty: no registry sync (the registry tables are seeded otherwise)
+    certauth_url: str = ""
+    ca_code: str = "CERTAUTH01"
+    support_client_id: str = ""
+    support_client_secret: str = ""
+    ca_client_id: str = ""
+    ca_client_secret: str = ""
+
+    # Set these in production: the random defaults invalidate every token and cursor at restart and differ
+    # between processes behind one load balancer.
+    token_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+    cursor_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+    access_token_ttl_s: int = Field(default=90 * DAY_S, ge=60, le=90 * DAY_S)
+    refresh_token_ttl_s: int = Field(default=365 * DAY_S, ge=60, le=365 * DAY_S)
+
+    # "certauth": ask the CA (sign_verification); "local": verify the CMS here against consent_trust_roots_file.
+    consent_verifier: Literal["certauth", "local"] = "certauth"
+    consent_trust_roots_file: Path | None = None
+
+    # History ranges per x-api-type (digest §10.4); months are calendar months back from the range end.
+    history_user_consent_months: int = Field(default=12, ge=1)
+    history_user_refresh_months: int = Field(default=12, ge=1)
+    history_user_search_months: int = Field(default=60, ge=1)
+    history_scheduled_days: int = Field(default=31, ge=1)
+    history_scheduled_months: int = Field(default=3, ge=1)
+    scheduled_long_range_apis: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(LONG_SCHEDULED_RANGE_APIS)
+    )
+    lookback_years: int = Field(default=5, ge=1)
+
+    # 정보제공-공통-001
+    api_version: str = "v1"
+    api_min_version: str = "v1"
+
+    # Abuse limits: information API calls per access token in any sliding minute (beyond → 429 42901 with
+    # Retry-After; kept in memory per process), and the largest request body read (beyond → 40001 / invalid_request).
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    # An unknown client_id at the token endpoint triggers a registry re-sync at most this often.
+    registry_resync_interval_s: float = Field(default=5.0, ge=0)
+
+    @field_validator("industries", "scheduled_long_range_apis", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """From the environment: `bank,card` or a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
