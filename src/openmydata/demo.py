@@ -1,0 +1,562 @@
+"""`openmydata demo`: a whole MyData ecosystem on loopback with embedded storage, and the headless smoke run.
+
+Composition root (with `cli`): the only place besides `cli` that imports several participants. Participants
+still talk to each other only over HTTP on 127.0.0.1; this module starts them, registers them at the portal the
+way an administrator would, seeds synthetic people, and — for `--smoke` — drives the consent flow as a person
+and checks the outcome against what the providers hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+
+from openmydata.certauth.app import create_app as create_certauth
+from openmydata.certauth.settings import CertAuthSettings
+from openmydata.kit.clock import today_kst
+from openmydata.kit.db import Database, sqlite_url
+from openmydata.kit.http import make_client
+from openmydata.kit.server import RunningServer, free_port, start_server
+from openmydata.operator.app import create_app as create_operator
+from openmydata.operator.inspection import holdings, rows_held
+from openmydata.operator.settings import OperatorSettings
+from openmydata.portal.app import create_app as create_portal
+from openmydata.portal.settings import PortalSettings
+from openmydata.provider.app import create_app as create_provider
+from openmydata.provider.importer import export_customer_records, import_customers
+from openmydata.provider.settings import ProviderSettings
+from openmydata.sandbox.generate import people_for_certauth
+from openmydata.sandbox.institutions import SectorName, generate_customers, is_customer
+from openmydata.sandbox.population import Person, generate_people
+from openmydata.standard.apis import CATALOGUE
+from openmydata.standard.catalogue import Kind, NaturalKeys
+
+HOST = "127.0.0.1"
+# scrypt cost for the demo people's PIN-protected keys: lower than certauth's production default (2**14) so that
+# enrolling 1,000 people takes seconds; a six-digit PIN is protected by the attempt limit, not by the KDF cost.
+DEMO_PIN_KDF_COST = 2**11
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class InstitutionPlan:
+    sector: str
+    name: str
+    regno: str
+
+
+DEMO_INSTITUTIONS = (
+    InstitutionPlan("bank", "오픈은행", "1018100001"),
+    InstitutionPlan("card", "오픈카드", "1018100002"),
+    InstitutionPlan("telecom", "오픈텔레콤", "1018100003"),
+)
+
+
+@dataclass
+class ProviderHandle:
+    sector: str
+    name: str
+    org_code: str
+    database_url: str
+    server: RunningServer
+
+
+@dataclass
+class Ecosystem:
+    data_dir: Path
+    seed: int
+    as_of: date
+    portal: RunningServer
+    certauth: RunningServer
+    operator: RunningServer
+    providers: list[ProviderHandle]
+    people: list[Person]
+    operator_org_code: str
+    operator_settings: OperatorSettings
+    admin_key: str = ""
+    servers: list[RunningServer] = field(default_factory=list)
+
+    @property
+    def operator_url(self) -> str:
+        return self.operator.url
+
+    def customers_of_all(self) -> list[Person]:
+        """People who are customers of every demo institution (the smoke run's candidates)."""
+        return [
+            person
+            for person in self.people
+            if all(is_customer(person, p.sector, p.org_code, self.seed) for p in self.providers)  # type: ignore[arg-type]
+        ]
+
+    async def stop(self) -> None:
+        for server in reversed(self.servers):
+            await server.stop()
+
+
+async def _register(http: httpx.AsyncClient, portal_url: str, admin_key: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = await http.post(f"{portal_url}/admin/orgs", json=body, headers={"x-admin-key": admin_key})
+    response.raise_for_status()
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def start_ecosystem(
+    data_dir: Path,
+    *,
+    people: int = 1000,
+    seed: int = 42,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+    database_url: Callable[[str], str] | None = None,
+    pin_kdf_cost: int = 2**14,
+) -> Ecosystem:
+    """Start portal, certauth, one provider per demo institution and the operator, each with its own database
+    (SQLite files under `data_dir` unless `database_url(name)` gives another URL per participant), registered at
+    the portal and seeded with `people` synthetic people."""
+    report = progress or (lambda _d, _c, _t: None)
+    db_url = database_url or (lambda name: sqlite_url(data_dir / f"{name}.db"))
+    as_of = as_of or today_kst()
+    await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+    admin_key = secrets.token_urlsafe(24)
+    servers: list[RunningServer] = []
+
+    portal = await start_server(
+        "portal",
+        create_portal(
+            PortalSettings(
+                database_url=db_url("portal"),
+                data_dir=data_dir / "portal",
+                admin_key=admin_key,
+            )
+        ),
+        host=HOST,
+    )
+    servers.append(portal)
+    certauth_port, operator_port = free_port(HOST), free_port(HOST)
+    provider_ports = [free_port(HOST) for _ in DEMO_INSTITUTIONS]
+    certauth_url, operator_url = f"http://{HOST}:{certauth_port}", f"http://{HOST}:{operator_port}"
+
+    async with make_client() as http:
+        ca = await _register(
+            http,
+            portal.url,
+            admin_key,
+            {
+                "org_name": "오픈인증",
+                "org_type": "06",
+                "industries": [],
+                "domain": certauth_url,
+                "org_regno": "1018100009",
+                "auth_type": "01",
+            },
+        )
+        provider_regs = [
+            await _register(
+                http,
+                portal.url,
+                admin_key,
+                {
+                    "org_name": plan.name,
+                    "org_type": "01",
+                    "industries": [plan.sector],
+                    "domain": f"http://{HOST}:{port}",
+                    "org_regno": plan.regno,
+                    "auth_type": "01",
+                },
+            )
+            for plan, port in zip(DEMO_INSTITUTIONS, provider_ports, strict=True)
+        ]
+        operator_reg = await _register(
+            http,
+            portal.url,
+            admin_key,
+            {
+                "org_name": "오픈마이데이터",
+                "org_type": "03",
+                "industries": [],
+                "domain": operator_url,
+                "org_regno": "1018100010",
+                "auth_type": "01",
+            },
+        )
+        service_response = await http.post(
+            f"{portal.url}/admin/services",
+            json={
+                "org_code": operator_reg["org_code"],
+                "service_name": "오픈마이데이터 자산관리",
+                "redirect_uri": f"{operator_url}/oauth/callback",
+            },
+            headers={"x-admin-key": admin_key},
+        )
+        service_response.raise_for_status()
+        service = service_response.json()
+
+        certauth = await start_server(
+            "certauth",
+            create_certauth(
+                CertAuthSettings(
+                    org_code=ca["org_code"],
+                    database_url=db_url("certauth"),
+                    public_url=certauth_url,
+                    data_dir=data_dir / "certauth",
+                    admin_key=admin_key,
+                    portal_url=portal.url,
+                    support_client_id=ca["support_client_id"],
+                    support_client_secret=ca["support_client_secret"],
+                    pin_kdf_cost=pin_kdf_cost,
+                )
+            ),
+            host=HOST,
+            port=certauth_port,
+        )
+        servers.append(certauth)
+
+        population = generate_people(people, seed, as_of)
+        batch = 500
+        for start in range(0, len(population), batch):
+            chunk = population[start : start + batch]
+            response = await http.post(
+                f"{certauth.url}/admin/persons",
+                json=people_for_certauth(chunk),
+                headers={"x-admin-key": admin_key},
+                timeout=120,
+            )
+            response.raise_for_status()
+            report("certificates", start + len(chunk), len(population))
+
+    providers: list[ProviderHandle] = []
+    for plan, port, reg in zip(DEMO_INSTITUTIONS, provider_ports, provider_regs, strict=True):
+        provider_db_url = db_url(f"provider-{reg['org_code']}")
+        server = await start_server(
+            f"provider:{plan.sector}",
+            create_provider(
+                ProviderSettings(
+                    org_code=reg["org_code"],
+                    org_name=plan.name,
+                    industries=[plan.sector],
+                    database_url=provider_db_url,
+                    public_url=f"http://{HOST}:{port}",
+                    portal_url=portal.url,
+                    certauth_url=certauth_url,
+                    ca_code=ca["org_code"],
+                    support_client_id=reg["support_client_id"],
+                    support_client_secret=reg["support_client_secret"],
+                    ca_client_id=reg["ca_client_id"],
+                    ca_client_secret=reg["ca_client_secret"],
+                )
+            ),
+            host=HOST,
+            port=port,
+        )
+        servers.append(server)
+        providers.append(ProviderHandle(plan.sector, plan.name, reg["org_code"], provider_db_url, server))
+        db = Database(provider_db_url)
+        sector = cast(SectorName, plan.sector)
+        customer_count = sum(is_customer(person, sector, reg["org_code"], seed) for person in population)
+        try:
+            customers = generate_customers(
+                population,
+                sector=sector,
+                org_code=reg["org_code"],
+                seed=seed,
+                as_of=as_of,
+            )
+            await import_customers(
+                db,
+                customers,
+                batch_size=100,
+                progress=functools.partial(_report_customers, report, f"{plan.sector} customers", customer_count),
+            )
+        finally:
+            await db.dispose()
+
+    operator_settings = OperatorSettings(
+        org_code=operator_reg["org_code"],
+        database_url=db_url("operator"),
+        public_url=operator_url,
+        portal_url=portal.url,
+        certauth_url=certauth_url,
+        ca_code=ca["org_code"],
+        support_client_id=operator_reg["support_client_id"],
+        support_client_secret=operator_reg["support_client_secret"],
+        ca_client_id=operator_reg["ca_client_id"],
+        ca_client_secret=operator_reg["ca_client_secret"],
+        service_client_id=service["client_id"],
+        service_client_secret=service["client_secret"],
+        portal_client_id=operator_reg["portal_client_id"],
+        portal_client_secret=operator_reg["portal_client_secret"],
+        session_secret=secrets.token_urlsafe(32),
+        key_file=data_dir / "operator-keys.json",
+    )
+    operator = await start_server("operator", create_operator(operator_settings), host=HOST, port=operator_port)
+    servers.append(operator)
+    return Ecosystem(
+        data_dir=data_dir,
+        seed=seed,
+        as_of=as_of,
+        portal=portal,
+        certauth=certauth,
+        operator=operator,
+        providers=providers,
+        people=population,
+        operator_org_code=operator_reg["org_code"],
+        operator_settings=operator_settings,
+        admin_key=admin_key,
+        servers=servers,
+    )
+
+
+IDENTIFYING_FIELDS = (
+    "account_num",
+    "card_num",
+    "card_id",
+    "telecom_num",
+    "mgmt_id",
+    "holder_name",
+    "repay_account_num",
+)
+
+
+def personal_identifiers(records: list[Any]) -> set[str]:
+    """Account, card and line numbers (and holder names) among a person's records at a provider."""
+    found: set[str] = set()
+    for record in records:
+        for name in IDENTIFYING_FIELDS:
+            value = record.payload.get(name)
+            if isinstance(value, str) and len(value) >= 6 and "*" not in value:
+                found.add(value)
+    return found
+
+
+def _plaintext_found(database_url: str, values: set[str]) -> int | None:
+    """How many of `values` appear in clear in the raw bytes of a SQLite database (and its WAL and SHM files);
+    None for a server database, whose files this process cannot read."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return None
+    path = Path(url.database)
+    blobs = [
+        candidate.read_bytes() for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if candidate.exists()
+    ]
+    return sum(1 for value in values if value and any(value.encode("utf-8") in blob for blob in blobs))
+
+
+def _report_customers(report: Progress, description: str, total: int, done: int) -> None:
+    report(description, done, total)
+
+
+class SmokeFailure(Exception):
+    """A step of the smoke run did not hold."""
+
+
+def _expect(response: httpx.Response, step: str) -> dict[str, Any]:
+    if response.status_code >= 400:
+        raise SmokeFailure(f"{step}: HTTP {response.status_code} {response.text[:300]}")
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _provider_record_keys(org_code: str, records: list[Any]) -> set[tuple[str, str, str, str]]:
+    """What the operator should hold after collecting these provider records (exported in serving order): one
+    entry per record, keyed the way the catalogue says a receiver keys it (record_key, repeats numbered per
+    retrieval; a month-selected API such as 통신-002 by its month)."""
+    keys: set[tuple[str, str, str, str]] = set()
+    keyers: dict[tuple[str, str], NaturalKeys] = {}
+    for record in records:
+        spec = CATALOGUE[record.api_id]
+        if spec.kind is Kind.ASSET_LIST:
+            keyer = keyers.setdefault((spec.id, ""), NaturalKeys(spec.record_key or (spec.asset_id_field or "",)))
+            keys.add((org_code, spec.id, "", keyer(record.payload)))
+            continue
+        key = record.key
+        if spec.period_field and spec.period_field not in spec.key_fields:
+            key = "|".join(part for part in (record.key, record.period) if part)
+        if spec.kind is Kind.ASSET_INFO:
+            keys.add((org_code, spec.id, key, ""))
+            continue
+        # One retrieval covers one selected key (and, for month-selected APIs, one month).
+        keyer = keyers.setdefault((spec.id, key), NaturalKeys(spec.record_key))
+        keys.add((org_code, spec.id, key, keyer(record.payload)))
+    return keys
+
+
+async def _portal_consents(http: httpx.AsyncClient, eco: Ecosystem, ci: str, step: str) -> int:
+    """How many currently valid consents the portal's look-up (지원-103 at every operator) finds for `ci` at the
+    demo operator."""
+    body = _expect(
+        await http.post(
+            f"{eco.portal.url}/admin/consents", json={"user_ci": ci}, headers={"x-admin-key": eco.admin_key}
+        ),
+        step,
+    )
+    answers = [entry for entry in body["operators"] if entry["org_code"] == eco.operator_org_code]
+    if len(answers) != 1 or "error" in answers[0]:
+        raise SmokeFailure(f"{step}: no answer from the operator ({answers})")
+    return sum(int(service["consent_cnt"]) for service in answers[0]["service_list"])
+
+
+async def run_smoke(eco: Ecosystem) -> dict[str, Any]:
+    """Drive the whole flow for one seeded person and report what held (the keys `--smoke` prints)."""
+    summary: dict[str, Any] = {"ok": False, "providers": len(eco.providers)}
+    candidates = eco.customers_of_all()
+    if not candidates:
+        raise SmokeFailure("no seeded person is a customer of every demo institution")
+    person = candidates[0]
+    api = eco.operator.url
+    async with make_client(timeout_s=120) as http:
+
+        async def approve(approval: dict[str, Any], step: str) -> None:
+            tx = approval["cert_tx_id"]
+            _expect(
+                await http.post(
+                    f"{eco.certauth.url}/v1/ca/approvals/{tx}", json={"pin": person.pin, "decision": "approve"}
+                ),
+                f"{step} approval",
+            )
+
+        signup = _expect(
+            await http.post(
+                f"{api}/api/signup", json={"name": person.name, "birth_date": person.birth_date, "phone": person.phone}
+            ),
+            "sign-up",
+        )
+        await approve(signup, "sign-up")
+        session = _expect(
+            await http.post(f"{api}/api/signup/complete", json={"cert_tx_id": signup["cert_tx_id"]}), "sign-up complete"
+        )
+        auth = {"Authorization": f"Bearer {session['session_token']}"}
+
+        listed = _expect(await http.get(f"{api}/api/providers"), "provider list")
+        wanted = {p.org_code for p in eco.providers}
+        org_codes = [p["org_code"] for p in listed["providers"] if p["org_code"] in wanted]
+        if set(org_codes) != wanted:
+            raise SmokeFailure(f"operator lists {len(org_codes)} of {len(wanted)} providers")
+
+        consent = _expect(
+            await http.post(f"{api}/api/consents", json={"org_codes": org_codes}, headers=auth), "consent"
+        )
+        await approve(consent, "consent")
+        started = time.perf_counter()
+        completed = _expect(
+            await http.post(f"{api}/api/consents/complete", json={"cert_tx_id": consent["cert_tx_id"]}, headers=auth),
+            "integrated authentication and collection",
+        )
+        summary["collection_s"] = round(time.perf_counter() - started, 3)
+        summary["integrated_auth_ok"] = sum(1 for p in completed["providers"] if p.get("ok"))
+
+        expected: set[tuple[str, str, str, str]] = set()
+        personal = {person.ci, person.name, person.phone, person.birth_date}
+        for provider in eco.providers:
+            db = Database(provider.database_url)
+            try:
+                exported = await export_customer_records(db, person.ci)
+            finally:
+                await db.dispose()
+            expected |= _provider_record_keys(provider.org_code, exported)
+            personal |= personal_identifiers(exported)
+        pii_before = await asyncio.to_thread(_plaintext_found, eco.operator_settings.database_url, personal)
+        held = _expect(await http.get(f"{api}/api/me/records", headers=auth), "records")["records"]
+        collected = {(r["org_code"], r["api_id"], r["key"], r["record_key"]) for r in held}
+        summary["records_expected"] = len(expected)
+        summary["records_collected"] = len(collected)
+        summary["records_missing"] = len(expected - collected)
+        summary["records_unexpected"] = len(collected - expected)
+        if os.environ.get("OPENMYDATA_SMOKE_DEBUG"):
+            print("missing", sorted(expected - collected)[:20], "unexpected", sorted(collected - expected)[:20])
+
+        summary["portal_consents_before"] = await _portal_consents(http, eco, person.ci, "portal look-up before")
+        held_before = await holdings(eco.operator_settings, person.ci)
+        old_tokens = held_before.access_tokens
+        withdraw_started = time.perf_counter()
+        withdrawal = _expect(await http.post(f"{api}/api/withdraw", headers=auth), "withdrawal")
+        summary["revoke_rsp_codes"] = sorted({r["rsp_code"] for r in withdrawal["revoked"]})
+
+        async def old_token_answer(provider: ProviderHandle) -> str | None:
+            token = old_tokens.get(provider.org_code)
+            if token is None:
+                raise SmokeFailure(f"no token was stored for {provider.org_code}")
+            spec = CATALOGUE.asset_list_api(provider.sector)
+            response = await http.request(
+                spec.method,
+                f"{provider.server.url}{spec.path}",
+                params={"org_code": provider.org_code, "limit": "10"},
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "x-api-tran-id": f"{eco.operator_org_code}M{secrets.token_hex(7).upper()}",
+                    "x-api-type": "user-refresh",
+                },
+            )
+            code = response.json().get("rsp_code")
+            return str(code) if code is not None else None
+
+        # Withdrawal propagation: from the person's click until every provider refuses the old token.
+        codes: set[str | None] = set()
+        pending = list(eco.providers)
+        deadline = withdraw_started + 10.0
+        while pending:
+            answers = await asyncio.gather(*(old_token_answer(provider) for provider in pending))
+            refused = [p for p, code in zip(pending, answers, strict=True) if code == "40101"]
+            codes.update(code for code in answers if code == "40101")
+            pending = [p for p in pending if p not in refused]
+            if pending and time.perf_counter() > deadline:
+                codes.update(answers)
+                break
+            if pending:
+                await asyncio.sleep(0.01)
+        summary["withdrawal_propagation_ms"] = round((time.perf_counter() - withdraw_started) * 1000, 1)
+        summary["portal_consents_after"] = await _portal_consents(http, eco, person.ci, "portal look-up after")
+        pii_after = await asyncio.to_thread(_plaintext_found, eco.operator_settings.database_url, personal)
+        summary["plaintext_pii_found"] = None if pii_before is None or pii_after is None else pii_before + pii_after
+        summary["revoked_token_rsp_code"] = codes.pop() if len(codes) == 1 else sorted(codes)
+        assert held_before.person_id is not None
+        summary["operator_records_after_withdrawal"] = withdrawal["records_remaining"] + await rows_held(
+            eco.operator_settings, held_before.person_id
+        )
+
+    summary["ok"] = bool(
+        summary["integrated_auth_ok"] == len(eco.providers)
+        and summary["records_expected"] > 0
+        and summary["records_collected"] == summary["records_expected"]
+        and summary["records_missing"] == 0
+        and summary["records_unexpected"] == 0
+        and summary["revoked_token_rsp_code"] == "40101"
+        and summary["operator_records_after_withdrawal"] == 0
+        and summary["plaintext_pii_found"] in (0, None)
+        and summary["portal_consents_before"] == len(eco.providers)
+        and summary["portal_consents_after"] == 0
+    )
+    return summary
+
+
+async def run(
+    data_dir: Path,
+    *,
+    people: int,
+    seed: int,
+    smoke: bool,
+    progress: Progress | None = None,
+    on_ready: Callable[[Ecosystem], None] | None = None,
+    pin_kdf_cost: int = DEMO_PIN_KDF_COST,
+) -> dict[str, Any] | None:
+    eco = await start_ecosystem(data_dir, people=people, seed=seed, progress=progress, pin_kdf_cost=pin_kdf_cost)
+    try:
+        if smoke:
+            return await run_smoke(eco)
+        if on_ready:
+            on_ready(eco)
+        await asyncio.Event().wait()
+        return None
+    finally:
+        await eco.stop()
