@@ -18,6 +18,7 @@ import pytest_asyncio
 from openmydata.demo import Ecosystem, ProviderHandle, run_smoke, start_ecosystem
 from openmydata.kit.clock import now_kst
 from openmydata.kit.http import make_client
+from openmydata.kit.tls import certificate_fingerprint
 from openmydata.operator.inspection import holdings
 from openmydata.operator.service import ProviderChoice, compose_consents
 from openmydata.sandbox.population import Person
@@ -137,15 +138,18 @@ class TestRefusalsOverTheWire:
 
             tokens = (await holdings(eco.operator_settings, person.ci)).access_tokens
             assert set(tokens) == {p.org_code for p in eco.providers}
-            for provider in eco.providers:
-                assert await _asset_list(http, eco, provider, tokens[provider.org_code]) == "00000", provider.sector
+            async with eco.client_as("operator") as as_operator:
+                for provider in eco.providers:
+                    code = await _asset_list(as_operator, eco, provider, tokens[provider.org_code])
+                    assert code == "00000", provider.sector
 
-            withdrawal = _body(await http.post(f"{api}/api/withdraw", headers=auth), "withdrawal")
-            assert {r["org_code"] for r in withdrawal["revoked"]} == set(tokens)
-            assert withdrawal["records_remaining"] == 0
+                withdrawal = _body(await http.post(f"{api}/api/withdraw", headers=auth), "withdrawal")
+                assert {r["org_code"] for r in withdrawal["revoked"]} == set(tokens)
+                assert withdrawal["records_remaining"] == 0
 
-            for provider in eco.providers:
-                assert await _asset_list(http, eco, provider, tokens[provider.org_code]) == "40101", provider.sector
+                for provider in eco.providers:
+                    code = await _asset_list(as_operator, eco, provider, tokens[provider.org_code])
+                    assert code == "40101", provider.sector
             # The operator forgot the person too: the old session no longer opens anything.
             after = await http.get(f"{api}/api/me/records", headers=auth)
             assert after.status_code == 401
@@ -157,8 +161,9 @@ class TestRefusalsOverTheWire:
         (person, _) = _candidates(eco, 2)
         settings = eco.operator_settings
         bank = next(p for p in eco.providers if p.sector == "bank")
-        ca = eco.certauth.url
-        async with make_client(timeout_s=60) as http:
+        assert eco.certauth_peer is not None
+        ca = eco.certauth_peer.url
+        async with eco.client_as("operator", timeout_s=60) as http:
             tran = {"x-api-tran-id": new_tran_id(settings.org_code, Party.OPERATOR)}
             ca_token = _body(
                 await http.post(
@@ -269,9 +274,10 @@ class TestRefusalsOverTheWire:
 
     async def test_portal_registry_lists_all_three_providers(self, eco: Ecosystem) -> None:
         settings = eco.operator_settings
-        async with make_client(timeout_s=30) as http:
+        assert eco.portal_peer is not None
+        async with eco.client_as("operator") as http:
             portal = StandardClient(
-                http, eco.portal.url, org_code=settings.org_code, party=Party.OPERATOR, peer="portal"
+                http, eco.portal_peer.url, org_code=settings.org_code, party=Party.OPERATOR, peer="portal"
             )
             token = await portal.call(
                 "지원-001",
@@ -296,4 +302,13 @@ class TestRefusalsOverTheWire:
             assert entry.org_name == provider.name
             assert entry.industry == provider.sector
             assert entry.domain == provider.server.url
+            # The registered certificate: SERIALNUMBER = registration number, and the current certificate's
+            # fingerprint among the registered ones.
+            assert eco.certificates is not None
+            certificate = eco.certificates.certificate(provider.holder)
+            assert certificate is not None
+            assert entry.serial_num == eco.holder(provider.holder).regno
+            assert [item.cert_fingerprint for item in entry.cert_fingerprint_list or []] == [
+                certificate_fingerprint(certificate)
+            ]
         assert {e.org_code for e in orgs if e.org_type == "01"} == {p.org_code for p in eco.providers}

@@ -365,6 +365,7 @@ def make_provider(db_url: str, trust_file: Path, security_ca: CertificateAuthori
     async def factory(industries: list[str] | None = None, **overrides: Any) -> AsyncIterator[Harness]:
         industries = industries or SECTORS
         settings = ProviderSettings(
+            insecure_plain_http=True,
             **{
                 "org_code": PROVIDER,
                 "industries": industries,
@@ -376,7 +377,7 @@ def make_provider(db_url: str, trust_file: Path, security_ca: CertificateAuthori
                 "consent_verifier": "local",
                 "consent_trust_roots_file": trust_file,
                 **overrides,
-            }
+            },
         )
         app = create_app(settings)
         async with app.router.lifespan_context(app):

@@ -154,6 +154,7 @@ def test_schemathesis_no_server_error(tmp_path: Path, security_ca: CertificateAu
     trust = tmp_path / "trust.pem"
     trust.write_bytes(security_ca.certificate_pem())
     provider_settings = ProviderSettings(
+        insecure_plain_http=True,
         org_code=PROVIDER,
         industries=SECTORS,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'provider.db'}",

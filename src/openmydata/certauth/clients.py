@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -57,6 +58,17 @@ class PortalClient:
             self._token_expires = utcnow() + timedelta(seconds=max(int(result.model.expires_in) - 60, 0))
         assert self._token is not None
         return self._token
+
+    async def orgs(self, search_timestamp: str | None) -> dict[str, Any]:
+        """지원-002 as sent (the peer check's view of registered certificates)."""
+        request: dict[str, Any] = {"search_timestamp": search_timestamp} if search_timestamp else {}
+        try:
+            result = await self.client.call("지원-002", request, token=await self._access_token())
+        except ApiCallError as exc:
+            if exc.code != RspCode.INVALID_TOKEN.value:
+                raise
+            result = await self.client.call("지원-002", request, token=await self._access_token(renew=True))
+        return result.raw
 
     async def ca_orgs(self, *, force: bool = False) -> list[CaOrgEntry] | None:
         """Every organisation with its CA credentials (지원-006); None when a sync ran too recently."""

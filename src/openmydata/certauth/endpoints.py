@@ -33,6 +33,7 @@ from openmydata.certauth.settings import CertAuthSettings
 from openmydata.kit.db import Database
 from openmydata.kit.pki import cert_to_pem
 from openmydata.standard.codes import RspCode, StandardError
+from openmydata.standard.peers import peer_of
 from openmydata.standard.scopes import SCOPE_NAMES
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -66,8 +67,10 @@ def _admin(request: Request, x_admin_key: Annotated[str | None, Header()] = None
         raise StandardError(RspCode.INVALID_TOKEN, "x-admin-key missing or wrong")
 
 
-async def _caller(service: ServiceDep, authorization: Annotated[str | None, Header()] = None) -> RegisteredOrg:
-    return await service.authenticate(authorization)
+async def _caller(
+    request: Request, service: ServiceDep, authorization: Annotated[str | None, Header()] = None
+) -> RegisteredOrg:
+    return await service.authenticate(authorization, peer_of(request))
 
 
 CallerDep = Annotated[RegisteredOrg, Depends(_caller)]
@@ -105,7 +108,11 @@ async def ca_token(request: Request, service: ServiceDep) -> JSONResponse:
     """CA token: client_credentials, scope ca (form-encoded; RFC 6749 errors)."""
     form = await request.form()
     body = await service.issue_token(
-        _field(form, "grant_type"), _field(form, "client_id"), _field(form, "client_secret"), _field(form, "scope")
+        _field(form, "grant_type"),
+        _field(form, "client_id"),
+        _field(form, "client_secret"),
+        _field(form, "scope"),
+        peer_of(request),
     )
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 

@@ -68,6 +68,7 @@ from openmydata.standard.client import ApiCallError
 from openmydata.standard.codes import RspCode, StandardError, success_envelope
 from openmydata.standard.consent import ALL_ASSETS, decode_signed_content
 from openmydata.standard.oauth import client_credentials_request
+from openmydata.standard.peers import Peer
 
 _logger = log.get_logger("openmydata.certauth")
 
@@ -256,7 +257,12 @@ class CertAuthService:
 
     # ----- CA token -----
     async def issue_token(
-        self, grant_type: str | None, client_id: str | None, client_secret: str | None, scope: str | None
+        self,
+        grant_type: str | None,
+        client_id: str | None,
+        client_secret: str | None,
+        scope: str | None,
+        peer: Peer | None = None,
     ) -> dict[str, Any]:
         client_id, client_secret = client_credentials_request(grant_type, client_id, client_secret)
         org = await self.repo.org_by_client_id(client_id)
@@ -264,6 +270,10 @@ class CertAuthService:
             org = await self.repo.org_by_client_id(client_id)
         if org is None or not secret_matches(client_secret, org.ca_secret_hash):
             raise OAuthError("invalid_client", "unknown client or wrong secret", status_code=401)
+        if peer is not None and org.org_code not in peer.org_codes:
+            raise OAuthError(
+                "unauthorized_client", "the client certificate is not registered for this organisation", status_code=401
+            )
         if scope != CA_SCOPE:
             raise OAuthError("invalid_scope", "the CA grants scope ca only")
         now = self.rt.clock()
@@ -278,7 +288,7 @@ class CertAuthService:
             scope=CA_SCOPE,
         ).to_wire()
 
-    async def authenticate(self, authorization: str | None) -> RegisteredOrg:
+    async def authenticate(self, authorization: str | None, peer: Peer | None = None) -> RegisteredOrg:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise StandardError(RspCode.INVALID_TOKEN, "Bearer token required", {"WWW-Authenticate": "Bearer"})
@@ -292,6 +302,8 @@ class CertAuthService:
         org = await self.repo.org(claims.org_code)
         if issued is None or org is None:
             raise invalid
+        if peer is not None and org.org_code not in peer.org_codes:
+            raise StandardError(RspCode.CERT_CHECK_FAILED, "the client certificate belongs to another organisation")
         return org
 
     # ----- requests -----

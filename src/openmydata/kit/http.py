@@ -4,17 +4,59 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import httpx
 
 from openmydata.kit.errors import PeerUnavailable
 
+if TYPE_CHECKING:
+    from openmydata.kit.tls import TlsIdentity
 
-def make_client(base_url: str = "", *, timeout_s: float = 10.0, max_connections: int = 100) -> httpx.AsyncClient:
+
+class _RotatingTransport(httpx.AsyncBaseTransport):
+    """An HTTPS transport presenting the participant's current client certificate: after `TlsIdentity.reload()`
+    the next request opens a fresh connection pool with the new certificate (pooled connections would go on
+    presenting the old one). Retired pools close with the client."""
+
+    def __init__(self, identity: TlsIdentity, limits: httpx.Limits):
+        self._identity = identity
+        self._limits = limits
+        self._generation = identity.generation
+        self._inner = self._new_inner()
+        self._retired: list[httpx.AsyncHTTPTransport] = []
+
+    def _new_inner(self) -> httpx.AsyncHTTPTransport:
+        return httpx.AsyncHTTPTransport(verify=self._identity.client_context(), limits=self._limits)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._generation != self._identity.generation:
+            self._retired.append(self._inner)
+            self._generation = self._identity.generation
+            self._inner = self._new_inner()
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for transport in (*self._retired, self._inner):
+            await transport.aclose()
+
+
+def make_client(
+    base_url: str = "",
+    *,
+    timeout_s: float = 10.0,
+    max_connections: int = 100,
+    tls: TlsIdentity | None = None,
+) -> httpx.AsyncClient:
+    """An httpx client for calls to peers; with `tls`, HTTPS with the participant's client certificate (mutual TLS
+    1.3, peers' certificates checked against its trusted CAs only)."""
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    transport = _RotatingTransport(tls, limits) if tls is not None else None
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=httpx.Timeout(timeout_s),
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        limits=limits,
+        transport=transport,
         trust_env=False,
     )
 

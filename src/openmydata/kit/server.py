@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from dataclasses import dataclass, field
+from typing import Literal
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -34,11 +35,18 @@ class RunningServer:
 
 
 async def start_server(
-    name: str, app: ASGIApp, *, host: str = "127.0.0.1", port: int | None = None, log_level: str = "warning"
+    name: str,
+    app: ASGIApp,
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    log_level: str = "warning",
+    lifespan: Literal["on", "off"] = "on",
 ) -> RunningServer:
-    """Start `app` with uvicorn on `host:port` (a free port when None) and wait until it accepts connections."""
+    """Start `app` with uvicorn on `host:port` (a free port when None) and wait until it accepts connections.
+    `lifespan="off"` serves an app whose lifespan another listener already runs (one app, two listeners)."""
     port = port or free_port(host)
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on")
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan=lifespan)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(), name=f"server:{name}")
     while not server.started:

@@ -15,10 +15,10 @@ import base64
 import hashlib
 import ssl
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 from cryptography import x509
@@ -30,7 +30,9 @@ from openmydata.kit.pki import subject_serial_number
 from openmydata.kit.server import RunningServer, free_port
 
 __all__ = [
+    "TlsFiles",
     "TlsH11Protocol",
+    "TlsIdentity",
     "TlsRunningServer",
     "certificate_fingerprint",
     "client_context",
@@ -90,6 +92,82 @@ def client_context(cert_pem: bytes, key_pem: bytes, ca_pems: Iterable[bytes]) ->
     return context
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """Where one participant's TLS material lives: its certificate (PEM, leaf first), its private key and the
+    CA bundle it trusts for its peers."""
+
+    cert_file: Path
+    key_file: Path
+    ca_file: Path
+
+    def read(self) -> tuple[bytes, bytes, bytes]:
+        return self.cert_file.read_bytes(), self.key_file.read_bytes(), self.ca_file.read_bytes()
+
+
+class TlsIdentity:
+    """A participant's certificate, key and trusted CAs, read from `TlsFiles`, and the SSL contexts built from them.
+
+    `server_context()` is one long-lived context: `reload()` loads a rotated certificate (and CA bundle) into it, so
+    a running server presents the new certificate on every new connection without a restart. `client_context()`
+    is rebuilt per `generation`; `kit.http.make_client(tls=...)` opens new connections with it after a reload.
+    """
+
+    def __init__(self, files: TlsFiles):
+        self.files = files
+        self.generation = 0
+        self._material = files.read()
+        self.certificate = x509.load_pem_x509_certificate(self._material[0])
+        self._server: ssl.SSLContext | None = None
+        self._client: tuple[int, ssl.SSLContext] | None = None
+
+    @property
+    def ca_pems(self) -> list[bytes]:
+        return [self._material[2]]
+
+    @property
+    def thumbprint(self) -> str:
+        return thumbprint_s256(self.certificate)
+
+    def server_context(self) -> ssl.SSLContext:
+        if self._server is None:
+            cert, key, ca = self._material
+            self._server = server_context(cert, key, [ca])
+        return self._server
+
+    def client_context(self) -> ssl.SSLContext:
+        if self._client is None or self._client[0] != self.generation:
+            cert, key, ca = self._material
+            self._client = (self.generation, client_context(cert, key, [ca]))
+        return self._client[1]
+
+    def reload(self) -> bool:
+        """Re-read the files; True when anything changed (the new certificate is then used for new connections)."""
+        material = self.files.read()
+        if material == self._material:
+            return False
+        certificate = x509.load_pem_x509_certificate(material[0])
+        if self._server is not None:
+            cert, key, ca = material
+            _load_cert_chain(self._server, cert, key)
+            self._server.load_verify_locations(cadata=_ca_data([ca]))
+        self._material = material
+        self.certificate = certificate
+        self.generation += 1
+        return True
+
+    async def watch(self, interval_s: float, on_change: Callable[[TlsIdentity], None] | None = None) -> None:
+        """Reload every `interval_s` seconds until cancelled (a rotation on disk takes effect within that time)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                changed = await asyncio.to_thread(self.reload)
+            except (OSError, ValueError, ssl.SSLError):
+                continue  # a half-written rotation: the next round reads it whole
+            if changed and on_change is not None:
+                on_change(self)
+
+
 def _tls_extension(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> dict[str, Any] | None:
     if ssl_object is None:
         return None
@@ -135,24 +213,39 @@ class TlsH11Protocol(H11Protocol):
 
 @dataclass
 class TlsRunningServer(RunningServer):
+    watcher: asyncio.Task[None] | None = None
+
     @property
     def url(self) -> str:
         return f"https://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        if self.watcher is not None:
+            self.watcher.cancel()
+        await super().stop()
 
 
 async def start_tls_server(
     name: str,
     app: ASGIApp,
     *,
-    cert_pem: bytes,
-    key_pem: bytes,
-    ca_pems: Iterable[bytes],
+    cert_pem: bytes = b"",
+    key_pem: bytes = b"",
+    ca_pems: Iterable[bytes] = (),
+    identity: TlsIdentity | None = None,
     host: str = "127.0.0.1",
     port: int | None = None,
     log_level: str = "warning",
+    lifespan: Literal["on", "off"] = "on",
+    reload_interval_s: float | None = None,
 ) -> TlsRunningServer:
     """Like `kit.server.start_server`, but serving HTTPS with TLS 1.3 only and a required client certificate
-    issued by one of `ca_pems`; the app finds the client certificate with `peer_certificate(scope)`."""
+    issued by one of `ca_pems`; the app finds the client certificate with `peer_certificate(scope)`. With
+    `identity`, its material is used and its `reload()` changes what the running server presents; with
+    `reload_interval_s` too, the server re-reads the identity's files that often (certificate rotation)."""
+    if identity is not None:
+        cert_pem, key_pem, ca_bundle = identity.files.read()
+        ca_pems = [ca_bundle]
     cas = list(ca_pems)
     port = port or free_port(host)
     with tempfile.TemporaryDirectory(prefix="openmydata-tls-") as directory:
@@ -169,7 +262,7 @@ async def start_tls_server(
             port=port,
             log_level=log_level,
             access_log=False,
-            lifespan="on",
+            lifespan=lifespan,
             http=TlsH11Protocol,
             ssl_certfile=cert_file,
             ssl_keyfile=key_file,
@@ -178,7 +271,7 @@ async def start_tls_server(
         )
         config.load()
     # uvicorn's own context allows TLS 1.2; replace it (Server.serve keeps a loaded config as it is).
-    config.ssl = server_context(cert_pem, key_pem, cas)
+    config.ssl = identity.server_context() if identity is not None else server_context(cert_pem, key_pem, cas)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(), name=f"server:{name}")
     while not server.started:
@@ -186,7 +279,10 @@ async def start_tls_server(
             task.result()
             raise RuntimeError(f"{name} stopped during start-up")
         await asyncio.sleep(0.02)
-    return TlsRunningServer(name=name, host=host, port=port, server=server, task=task)
+    watcher = None
+    if identity is not None and reload_interval_s:
+        watcher = asyncio.create_task(identity.watch(reload_interval_s), name=f"tls-reload:{name}")
+    return TlsRunningServer(name=name, host=host, port=port, server=server, task=task, watcher=watcher)
 
 
 def peer_certificate(scope: Mapping[str, Any]) -> x509.Certificate | None:

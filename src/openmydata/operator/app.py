@@ -31,6 +31,7 @@ from openmydata.operator.settings import OperatorSettings
 from openmydata.standard.client import ApiCallError
 from openmydata.standard.codes import RspCode, StandardError
 from openmydata.standard.formats import Party, new_tran_id
+from openmydata.standard.peers import PeerCheckMiddleware, PeerRegistry, RegisteredOrg
 from openmydata.standard.service import install_standard_errors, install_tran_id
 
 HERE = Path(__file__).parent
@@ -56,15 +57,17 @@ def create_app(settings: OperatorSettings | None = None, *, http_client: httpx.A
         if is_sqlite(settings.database_url):
             _secure_delete(db)
         await db.upgrade(HERE / "migrations")
-        http = http_client or make_client(timeout_s=settings.http_timeout_s)
+        tls = settings.tls_identity()
+        http = http_client or make_client(timeout_s=settings.http_timeout_s, tls=tls)
         manager = key_manager_for(settings, http=http)
+        watcher = asyncio.create_task(tls.watch(settings.tls_reload_interval_s)) if tls is not None else None
         housekeeping: asyncio.Task[None] | None = None
         try:
             async with db.transaction() as session:
                 keyring = await Keyring.load(session, manager)
             assert keyring is not None
             service = OperatorService(
-                settings, Peers(http, settings), keyring=keyring, audit=AuditChain(audit_log, audit_head)
+                settings, Peers(http, settings), keyring=keyring, audit=AuditChain(audit_log, audit_head), tls=tls
             )
             app.state.db = db
             app.state.service = service
@@ -79,6 +82,8 @@ def create_app(settings: OperatorSettings | None = None, *, http_client: httpx.A
                 )
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
             if housekeeping is not None:
                 housekeeping.cancel()
                 with suppress(asyncio.CancelledError):
@@ -108,7 +113,22 @@ def create_app(settings: OperatorSettings | None = None, *, http_client: httpx.A
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(router)
+    # Only the portal calls the operator's participant APIs (지원-101/103); its certificate is known from settings.
+    portal = RegisteredOrg(org_code=settings.portal_org_code, org_type="07", serial_num=settings.portal_serial_num)
+    portal_registry = PeerRegistry(None, mode="serial", fixed=[portal] if settings.portal_serial_num else [])
+    app.add_middleware(
+        PeerCheckMiddleware,
+        registry=lambda: portal_registry,
+        is_peer_path=is_participant_path,
+        allow_plain_http=settings.insecure_plain_http,
+    )
     return app
+
+
+def is_participant_path(path: str) -> bool:
+    """지원-101/103 (the portal's calls): mutual TLS with the portal's certificate. The person's pages and JSON API
+    are not participant APIs."""
+    return path.startswith(("/mgmts/", "/v1/mgmts/"))
 
 
 async def run_housekeeping(db: Database, service: OperatorService, interval_s: float) -> None:

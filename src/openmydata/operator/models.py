@@ -119,6 +119,8 @@ class ProviderToken(Base):
     refresh_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     scope: Mapped[str] = mapped_column(String(400))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The operator's client certificate the access token is bound to (RFC 8705 x5t#S256); None without mTLS.
+    cert_thumbprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Asset(Base):

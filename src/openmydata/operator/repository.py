@@ -221,7 +221,7 @@ async def save_token(session: AsyncSession, values: Mapping[str, Any]) -> None:
         ProviderToken.__table__,
         [values],
         ("person_id", "org_code"),
-        ("access_token", "refresh_token", "expires_at", "refresh_expires_at", "scope", "issued_at"),
+        ("access_token", "refresh_token", "expires_at", "refresh_expires_at", "scope", "issued_at", "cert_thumbprint"),
     )
 
 
@@ -231,12 +231,17 @@ async def tokens_of(session: AsyncSession, person_id: int) -> list[ProviderToken
 
 
 async def update_access_token(
-    session: AsyncSession, person_id: int, org_code: str, access_token: str, expires_at: datetime
+    session: AsyncSession,
+    person_id: int,
+    org_code: str,
+    access_token: str,
+    expires_at: datetime,
+    cert_thumbprint: str | None = None,
 ) -> None:
     await session.execute(
         update(ProviderToken)
         .where(ProviderToken.person_id == person_id, ProviderToken.org_code == org_code)
-        .values(access_token=access_token, expires_at=expires_at)
+        .values(access_token=access_token, expires_at=expires_at, cert_thumbprint=cert_thumbprint)
     )
 
 

@@ -24,6 +24,7 @@ from openmydata.kit.audit import AuditChain
 from openmydata.kit.clock import as_utc, now_kst, parse_date, parse_dtime, to_dtime, utcnow
 from openmydata.kit.errors import OAuthError, PeerUnavailable
 from openmydata.kit.logging import get_logger
+from openmydata.kit.tls import TlsIdentity
 from openmydata.operator import repository as repo
 from openmydata.operator.clients import CertAuthClient, PortalClient, ProviderClient
 from openmydata.operator.collector import ProviderCollection, collect_provider
@@ -330,7 +331,7 @@ def holding_due(consent: Consent, settings: OperatorSettings) -> datetime:
 class _ProviderRun:
     org_code: str
     collection: ProviderCollection
-    refreshed: tuple[str, datetime] | None = None
+    refreshed: tuple[str, datetime, str | None] | None = None
     apis: dict[str, ApiSpec] = field(default_factory=dict)
 
 
@@ -358,14 +359,20 @@ class OperatorService:
         keyring: Keyring,
         catalogue: Catalogue = CATALOGUE,
         audit: AuditChain | None = None,
+        tls: TlsIdentity | None = None,
     ):
         self.settings = settings
         self.peers = peers
+        self.tls = tls
         self.catalogue = catalogue
         self.vault = TokenVault(settings.token_key or settings.session_secret)
         self.keyring = keyring
         self.audit = audit or AuditChain(audit_log, audit_head)
         self.support_tokens = SupportTokens(settings.session_secret, settings.org_code)
+
+    def _thumbprint(self) -> str | None:
+        """The RFC 8705 thumbprint of the client certificate the operator presents now (None without mTLS)."""
+        return self.tls.thumbprint if self.tls is not None else None
 
     async def _audit(self, session: AsyncSession, kind: str, at: datetime | None = None, **event: Any) -> None:
         """One audit entry in the caller's transaction. Internal ids only (person_id, org_code, tx_id), never a
@@ -735,6 +742,7 @@ class OperatorService:
                     "refresh_expires_at": signed_at + timedelta(seconds=response.refresh_token_expires_in),
                     "scope": response.scope,
                     "issued_at": signed_at,
+                    "cert_thumbprint": self._thumbprint(),
                 },
             )
             await self._audit(
@@ -808,6 +816,7 @@ class OperatorService:
                     access=self.vault.open(token.access_token),
                     refresh=self.vault.open(token.refresh_token),
                     expires_at=as_utc(token.expires_at),
+                    bound_to=token.cert_thumbprint,
                     known=known,
                     marks=marks,
                     today=day,
@@ -845,6 +854,7 @@ class OperatorService:
         access: str,
         refresh: str,
         expires_at: datetime,
+        bound_to: str | None,
         known: dict[str, dict[tuple[str, str], dict[str, Any]]],
         marks: dict[tuple[str, str], str],
         today: date,
@@ -857,7 +867,10 @@ class OperatorService:
             return _ProviderRun(org_code, collection, apis=apis)
         client = self.peers.provider(org_code, choice.domain)
         refreshed = None
-        if expires_at <= utcnow() + timedelta(seconds=60):
+        # An access token bound (RFC 8705) to a certificate the operator no longer presents is refreshed first: the
+        # new one is bound to the current certificate.
+        thumbprint = self._thumbprint()
+        if expires_at <= utcnow() + timedelta(seconds=60) or bound_to != thumbprint:
             try:
                 renewed = await client.refresh(refresh)  # 개별인증-003
             except ApiCallError as exc:
@@ -869,7 +882,7 @@ class OperatorService:
                     org_code, ProviderCollection(org_code=org_code, errors=[("개별인증-003", "unavailable")]), apis=apis
                 )
             access = renewed.access_token
-            refreshed = (access, utcnow() + timedelta(seconds=renewed.expires_in))
+            refreshed = (access, utcnow() + timedelta(seconds=renewed.expires_in), thumbprint)
         collection = await collect_provider(
             client.api,
             specs,
@@ -896,8 +909,8 @@ class OperatorService:
     ) -> None:
         collection = run.collection
         if run.refreshed is not None:
-            access, expires = run.refreshed
-            await repo.update_access_token(session, person_id, run.org_code, self.vault.seal(access), expires)
+            access, expires, bound = run.refreshed
+            await repo.update_access_token(session, person_id, run.org_code, self.vault.seal(access), expires, bound)
         for api_id, items in collection.items.items():
             spec = run.apis[api_id]
             if spec.kind is Kind.ASSET_LIST:

@@ -43,6 +43,10 @@ class OperatorSettings(ServiceSettings):
     service_client_secret: str = ""
     portal_client_id: str = ""
     portal_client_secret: str = ""
+    # How the operator recognises the portal's client certificate when it calls 지원-101/103: the portal is not in
+    # its own registry, so its org_code and SERIALNUMBER (business registration number) are configured here.
+    portal_org_code: str = "W1PRTL0000"
+    portal_serial_num: str = ""
     # 지원-101 tokens (HS256, key derived from session_secret): at most one year, no refresh token (§10.4).
     portal_token_lifetime_s: int = Field(default=30 * 86400, ge=60, le=365 * 86400)
     # Signs CSRF tokens and (unless token_key is set) derives the key that encrypts provider tokens at rest.

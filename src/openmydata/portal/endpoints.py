@@ -16,6 +16,7 @@ from openmydata.kit.db import Database
 from openmydata.portal.clients import OperatorSupportClient
 from openmydata.portal.repository import PortalRepository
 from openmydata.portal.schemas import (
+    CertificateRegistration,
     ConsentLookup,
     ConsentLookupResult,
     OrgCredentials,
@@ -32,6 +33,7 @@ from openmydata.portal.settings import PortalSettings
 from openmydata.standard.apis import CATALOGUE
 from openmydata.standard.apis.support import OperatorStatisticsRequest, ProviderStatisticsRequest
 from openmydata.standard.codes import RspCode, StandardError
+from openmydata.standard.peers import peer_of
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -69,8 +71,10 @@ def _admin(request: Request, x_admin_key: Annotated[str | None, Header()] = None
         raise StandardError(RspCode.INVALID_TOKEN, "x-admin-key missing or wrong")
 
 
-async def _caller(service: ServiceDep, authorization: Annotated[str | None, Header()] = None) -> Caller:
-    return await service.authenticate(authorization)
+async def _caller(
+    request: Request, service: ServiceDep, authorization: Annotated[str | None, Header()] = None
+) -> Caller:
+    return await service.authenticate(authorization, peer_of(request))
 
 
 CallerDep = Annotated[Caller, Depends(_caller)]
@@ -96,6 +100,11 @@ async def update_org(org_code: str, body: OrgUpdate, service: ServiceDep) -> Org
 @admin.post("/orgs/{org_code}/deregister")
 async def deregister_org(org_code: str, service: ServiceDep) -> OrgView:
     return await service.deregister_org(org_code)
+
+
+@admin.post("/orgs/{org_code}/certificates")
+async def register_certificate(org_code: str, body: CertificateRegistration, service: ServiceDep) -> OrgView:
+    return await service.register_certificate(org_code, body)
 
 
 @admin.post("/services")
@@ -134,7 +143,11 @@ async def support_token(request: Request, service: ServiceDep) -> JSONResponse:
     """지원-001: client_credentials, scope manage (form-encoded; RFC 6749 errors)."""
     form = await request.form()
     body = await service.issue_token(
-        _field(form, "grant_type"), _field(form, "client_id"), _field(form, "client_secret"), _field(form, "scope")
+        _field(form, "grant_type"),
+        _field(form, "client_id"),
+        _field(form, "client_secret"),
+        _field(form, "scope"),
+        peer_of(request),
     )
     return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 

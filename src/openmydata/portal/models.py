@@ -50,6 +50,12 @@ class Org(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The registered TLS certificate: its subject SERIALNUMBER, the SHA-256 fingerprints (hex, newest first, at
+    # most 3: old ones stay valid during a rotation), the issuer and the newest certificate's expiry.
+    serial_num: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    cert_fingerprints: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    cert_issuer_dn: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    cert_not_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Credential(Base):

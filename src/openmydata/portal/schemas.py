@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -107,6 +108,17 @@ class OrgView(BaseModel):
     auth_type: str
     relay_org_code: str | None = None
     active: bool
+    serial_num: str | None = None
+    cert_fingerprints: list[str] = Field(default_factory=list)
+    cert_issuer_dn: str | None = None
+    cert_not_after: datetime | None = None
+
+
+class CertificateRegistration(AdminModel):
+    """An organisation's TLS certificate (PEM) to register: its SERIALNUMBER must be the organisation's business
+    registration number; its fingerprint joins the registered ones (the oldest drops out beyond three)."""
+
+    certificate_pem: str = Field(min_length=100, max_length=20_000)
 
 
 class ServiceView(BaseModel):

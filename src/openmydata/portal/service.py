@@ -21,11 +21,14 @@ from openmydata.kit import logging as log
 from openmydata.kit.audit import AuditChain
 from openmydata.kit.clock import as_utc, parse_dtime, to_dtime
 from openmydata.kit.errors import OAuthError, PeerError, PeerUnavailable
+from openmydata.kit.pki import PkiError, cert_from_pem, subject_serial_number
+from openmydata.kit.tls import certificate_fingerprint
 from openmydata.portal.clients import OperatorSupportClient
 from openmydata.portal.models import Credential, IssuedToken, Org, Service, StatisticsReport
 from openmydata.portal.repository import PortalRepository
 from openmydata.portal.schemas import (
     PROVIDER_TYPES,
+    CertificateRegistration,
     ConsentLookupResult,
     OperatorConsents,
     OrgCredentials,
@@ -41,6 +44,7 @@ from openmydata.portal.security import SecretBox, TokenClaims, TokenSigner, hash
 from openmydata.standard.apis.support import (
     CaOrgEntry,
     CaOrgListResponse,
+    CertFingerprint,
     OperatorStatisticsRequest,
     OpType,
     OrgEntry,
@@ -55,6 +59,7 @@ from openmydata.standard.apis.support import (
 )
 from openmydata.standard.codes import RspCode, StandardError, success_envelope
 from openmydata.standard.oauth import client_credentials_request
+from openmydata.standard.peers import Peer
 
 INDUSTRY_PREFIX = {
     "bank": "A1",
@@ -76,6 +81,7 @@ SUPPORT_SCOPE = "manage"
 PORTAL_PURPOSE = "portal"  # the pair the portal calls an operator's 지원-101 with
 CLIENT_ID_LENGTH = 32
 SECRET_LENGTH = 48
+MAX_FINGERPRINTS = 3  # registered certificates per organisation (nationwide standard, digest §8)
 
 _logger = log.get_logger("openmydata.portal")
 
@@ -262,6 +268,53 @@ class PortalService:
         _logger.info("org deregistered", org_code=org_code)
         return _org_view(org)
 
+    async def register_certificate(self, org_code: str, request: CertificateRegistration) -> OrgView:
+        """Register an organisation's (new) TLS certificate: SERIALNUMBER must be its business registration
+        number; the fingerprint joins the registered ones (newest first, at most three, so the certificate being
+        replaced stays valid while peers pick up the new one), and every peer sees the change in 지원-002."""
+        org = await self._active_org(org_code)
+        try:
+            certificate = cert_from_pem(request.certificate_pem.encode("ascii"))
+        except (PkiError, ValueError, UnicodeEncodeError) as exc:
+            raise StandardError(RspCode.BAD_PARAMETER, "certificate_pem is not a PEM X.509 certificate") from exc
+        serial = subject_serial_number(certificate)
+        if serial != org.org_regno:
+            raise StandardError(
+                RspCode.BAD_PARAMETER,
+                f"the certificate's SERIALNUMBER ({serial or 'none'}) is not the organisation's registration number",
+            )
+        now = self.clock()
+        if certificate.not_valid_after_utc <= now:
+            raise StandardError(RspCode.BAD_PARAMETER, "the certificate has expired")
+        fingerprint = certificate_fingerprint(certificate)
+        previous = [item for item in (org.cert_fingerprints or []) if item != fingerprint]
+        org.cert_fingerprints = [fingerprint, *previous][:MAX_FINGERPRINTS]
+        org.serial_num = serial
+        org.cert_issuer_dn = certificate.issuer.rfc4514_string()[:256]
+        org.cert_not_after = certificate.not_valid_after_utc
+        org.updated_at = now
+        for item in _items(org.industries):
+            await self.repo.record_change("org", org_code, item, OpType.MODIFIED.value, now)
+        await self.repo.add(org)
+        await self._audit(
+            "org_certificate_registered",
+            now,
+            org_code=org_code,
+            fingerprint=fingerprint,
+            not_after=to_dtime(as_utc(certificate.not_valid_after_utc)),
+        )
+        _logger.info("org certificate registered", org_code=org_code, fingerprint=fingerprint[:16])
+        return _org_view(org)
+
+    async def registered_orgs(self) -> dict[str, Any]:
+        """Every active organisation's 지원-002 entries (the portal's own peer check reads this)."""
+        entries = [
+            _org_entry(org, item, OpType.NEW.value).model_dump(exclude_none=True)
+            for org in await self.repo.active_orgs()
+            for item in _items(org.industries)
+        ]
+        return {"org_list": entries}
+
     async def org_view(self, org_code: str) -> OrgView:
         org = await self.repo.org(org_code)
         if org is None:
@@ -360,7 +413,12 @@ class PortalService:
 
     # ----- 지원-001 -----
     async def issue_token(
-        self, grant_type: str | None, client_id: str | None, client_secret: str | None, scope: str | None
+        self,
+        grant_type: str | None,
+        client_id: str | None,
+        client_secret: str | None,
+        scope: str | None,
+        peer: Peer | None = None,
     ) -> dict[str, Any]:
         client_id, client_secret = client_credentials_request(grant_type, client_id, client_secret)
         credential = await self.repo.credential(client_id)
@@ -373,6 +431,10 @@ class PortalService:
         org = await self.repo.org(credential.org_code)
         if org is None or not org.active:
             raise OAuthError("invalid_client", "the organisation is no longer registered", status_code=401)
+        if peer is not None and org.org_code not in peer.org_codes:
+            raise OAuthError(
+                "unauthorized_client", "the client certificate is not registered for this organisation", status_code=401
+            )
         if scope != SUPPORT_SCOPE:
             raise OAuthError("invalid_scope", "the portal grants scope manage only")
         now = self.clock()
@@ -404,7 +466,7 @@ class PortalService:
             scope=SUPPORT_SCOPE,
         ).to_wire()
 
-    async def authenticate(self, authorization: str | None) -> Caller:
+    async def authenticate(self, authorization: str | None, peer: Peer | None = None) -> Caller:
         """The caller of a 지원 API from its Bearer token (40101 when missing, forged, expired or withdrawn)."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -418,6 +480,8 @@ class PortalService:
         org = await self.repo.org(claims.org_code)
         if issued is None or org is None or not org.active:
             raise StandardError(RspCode.INVALID_TOKEN, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        if peer is not None and org.org_code not in peer.org_codes:
+            raise StandardError(RspCode.CERT_CHECK_FAILED, "the client certificate belongs to another organisation")
         return Caller(org_code=org.org_code, org_type=org.org_type, client_id=claims.client_id)
 
     # ----- 지원-002 -----
@@ -635,6 +699,10 @@ def _org_entry(org: Org, item: str, op_type: str) -> OrgEntry:
         domain=org.domain,
         relay_org_code=org.relay_org_code,
         auth_type=org.auth_type,
+        serial_num=org.serial_num,
+        cert_issuer_dn=org.cert_issuer_dn,
+        cert_fingerprint_cnt=len(org.cert_fingerprints or []),
+        cert_fingerprint_list=[CertFingerprint(cert_fingerprint=item) for item in org.cert_fingerprints or []],
     )
 
 
@@ -649,6 +717,10 @@ def _org_view(org: Org) -> OrgView:
         auth_type=org.auth_type,
         relay_org_code=org.relay_org_code,
         active=org.active,
+        serial_num=org.serial_num,
+        cert_fingerprints=list(org.cert_fingerprints or []),
+        cert_issuer_dn=org.cert_issuer_dn,
+        cert_not_after=as_utc(org.cert_not_after) if org.cert_not_after else None,
     )
 
 

@@ -3,6 +3,7 @@ portal registry. Nothing is created at import time."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,7 @@ from openmydata.provider.tokens import TokenCodec
 from openmydata.standard.apis import CATALOGUE
 from openmydata.standard.catalogue import INFO_SECTORS, Catalogue, Sector
 from openmydata.standard.formats import Party, new_tran_id
+from openmydata.standard.peers import PeerCheckMiddleware, PeerRegistry
 from openmydata.standard.service import install_standard_errors, install_tran_id
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -55,7 +57,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url)
-        http = http_client or make_client(timeout_s=settings.http_timeout_s)
+        tls = settings.tls_identity()
+        http = http_client or make_client(timeout_s=settings.http_timeout_s, tls=tls)
+        watcher = asyncio.create_task(tls.watch(settings.tls_reload_interval_s)) if tls is not None else None
         try:
             await db.upgrade(MIGRATIONS)
             codec = TokenCodec(settings.token_secret, settings.org_code)
@@ -73,15 +77,40 @@ def create_app(
                 registry=registry,
             )
             await registry.sync()
+            app.state.peers = PeerRegistry(
+                portal.orgs if portal is not None else None,
+                mode=settings.peer_check,
+                max_age_s=settings.peer_registry_max_age_s,
+                min_refetch_s=settings.registry_resync_interval_s,
+            )
+            await app.state.peers.refresh(force=True)
             _logger.info("provider started", org_code=settings.org_code, industries=settings.industries)
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
             if http_client is None:
                 await http.aclose()
             await db.dispose()
 
     app = FastAPI(title=f"openmydata provider {settings.org_code}", lifespan=lifespan)
+    app.state.peers = None
     install_standard_errors(app)
     install_tran_id(app, new_tran_id=lambda: new_tran_id(settings.org_code, Party.PROVIDER))
     app.include_router(build_router(settings, catalogue))
+    app.add_middleware(
+        PeerCheckMiddleware,
+        registry=lambda: app.state.peers,
+        is_peer_path=is_participant_path,
+        allow_plain_http=settings.insecure_plain_http,
+    )
     return app
+
+
+def is_participant_path(path: str) -> bool:
+    """Everything a provider serves is for operators (mutual TLS with a registered certificate), except its
+    OpenAPI description."""
+    return path not in OPEN_PATHS
+
+
+OPEN_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})

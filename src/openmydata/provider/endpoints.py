@@ -39,6 +39,7 @@ from openmydata.standard.catalogue import ApiSpec, Catalogue, Kind, Sector
 from openmydata.standard.client import API_TYPE
 from openmydata.standard.codes import RspCode, StandardError, success_envelope
 from openmydata.standard.formats import is_valid_tran_id
+from openmydata.standard.peers import Peer, peer_of
 
 _logger = log.get_logger("openmydata.provider")
 
@@ -188,6 +189,7 @@ def _info_endpoint(route: Route) -> Callable[..., Awaitable[Response]]:
 
     async def endpoint(request: Request, session: AsyncSession = Depends(db_session, scope="function")) -> Response:
         provider = context(request)
+        peer = peer_of(request)
         call = InfoCall(
             spec=spec,
             industry=industry,
@@ -196,6 +198,8 @@ def _info_endpoint(route: Route) -> Callable[..., Awaitable[Response]]:
             authorization=request.headers.get("authorization"),
             data=await _request_data(request, spec, provider.settings.max_body_bytes),
             content_type=request.headers.get("content-type"),
+            peer_org_codes=peer.org_codes if peer is not None else None,
+            peer_thumbprint=peer.thumbprint if peer is not None else None,
         )
         try:
             body = await provider.info.serve(session, call)
@@ -212,9 +216,14 @@ def _info_endpoint(route: Route) -> Callable[..., Awaitable[Response]]:
 
 
 async def _client(
-    provider: ProviderContext, client_id: str, client_secret: str, extra: Mapping[str, str] | None = None
+    provider: ProviderContext,
+    client_id: str,
+    client_secret: str,
+    extra: Mapping[str, str] | None = None,
+    peer: Peer | None = None,
 ) -> RegistryService:
-    """The operator service behind client_id/secret (지원-003); an unknown id triggers one registry re-sync."""
+    """The operator service behind client_id/secret (지원-003); an unknown id triggers one registry re-sync. Over
+    mutual TLS the client certificate must be registered for the service's operator."""
     async with provider.db.transaction() as session:
         service = await repository.get_service(session, client_id)
     if service is None and await provider.registry.resync_for_unknown_client():
@@ -222,14 +231,21 @@ async def _client(
             service = await repository.get_service(session, client_id)
     if service is None or not check_client_secret(service, client_secret):
         raise OAuthError("invalid_client", "unknown client or wrong secret", status_code=401, extra=extra)
+    if peer is not None and service.org_code not in peer.org_codes:
+        raise OAuthError(
+            "unauthorized_client",
+            "the client certificate is not registered for this client's organisation",
+            status_code=401,
+            extra=extra,
+        )
     return service
 
 
-async def _integrated_auth(provider: ProviderContext, form: Mapping[str, str]) -> dict[str, Any]:
+async def _integrated_auth(provider: ProviderContext, form: Mapping[str, str], peer: Peer | None) -> dict[str, Any]:
     grant = provider.grant
     request = grant.parse(form)
     extra = {"tx_id": request.tx_id}
-    client = await _client(provider, request.client_id, request.client_secret, extra)
+    client = await _client(provider, request.client_id, request.client_secret, extra, peer)
     signed = grant.read(request, client)
     async with provider.db.transaction() as session:
         replayed = await grant.replayed(session, request)
@@ -243,7 +259,7 @@ async def _integrated_auth(provider: ProviderContext, form: Mapping[str, str]) -
             "temporarily_unavailable", "the certification authority cannot be reached", status_code=503, extra=extra
         ) from exc
     async with provider.db.transaction() as session:
-        body = await grant.record(session, signed)
+        body = await grant.record(session, signed, peer.thumbprint if peer is not None else None)
     _logger.info("integrated auth granted", operator=client.org_code)
     return body
 
@@ -253,12 +269,14 @@ def _check_org(provider: ProviderContext, org_code: str) -> None:
         raise OAuthError("invalid_request", "org_code is not this provider's")
 
 
-async def _refresh(provider: ProviderContext, form: Mapping[str, str]) -> dict[str, Any]:
+async def _refresh(provider: ProviderContext, form: Mapping[str, str], peer: Peer | None) -> dict[str, Any]:
     request: RefreshRequest = parse_form(RefreshRequest, form)
     _check_org(provider, request.org_code)
-    client = await _client(provider, request.client_id, request.client_secret)
+    client = await _client(provider, request.client_id, request.client_secret, peer=peer)
     async with provider.db.transaction() as session:
-        return await refresh_access_token(session, request, client, provider.codec, provider.issuer)
+        return await refresh_access_token(
+            session, request, client, provider.codec, provider.issuer, peer.thumbprint if peer is not None else None
+        )
 
 
 def build_router(settings: ProviderSettings, catalogue: Catalogue) -> APIRouter:
@@ -271,9 +289,9 @@ def build_router(settings: ProviderSettings, catalogue: Catalogue) -> APIRouter:
         form = await _form(request)
         grant_type = form.get("grant_type")
         if grant_type == "password":
-            body = await _integrated_auth(provider, form)
+            body = await _integrated_auth(provider, form, peer_of(request))
         elif grant_type == "refresh_token":
-            body = await _refresh(provider, form)
+            body = await _refresh(provider, form, peer_of(request))
         elif not grant_type:
             raise OAuthError("invalid_request", "grant_type is missing")
         else:
@@ -286,7 +304,7 @@ def build_router(settings: ProviderSettings, catalogue: Catalogue) -> APIRouter:
         provider = context(request)
         revoke_request: RevokeRequest = parse_form(RevokeRequest, await _form(request))
         _check_org(provider, revoke_request.org_code)
-        client = await _client(provider, revoke_request.client_id, revoke_request.client_secret)
+        client = await _client(provider, revoke_request.client_id, revoke_request.client_secret, peer=peer_of(request))
         async with provider.db.transaction() as session:
             body = await revoke_token(session, revoke_request, client, provider.codec)
         return JSONResponse(body, headers=NO_STORE)

@@ -119,7 +119,13 @@ class TokenIssuer:
         self.codec = codec
 
     async def _issue(
-        self, session: AsyncSession, consent: Consent, kind: str, ttl_s: int, now: datetime
+        self,
+        session: AsyncSession,
+        consent: Consent,
+        kind: str,
+        ttl_s: int,
+        now: datetime,
+        cnf_x5t: str | None = None,
     ) -> tuple[str, int]:
         expires_at = min(now + timedelta(seconds=ttl_s), as_utc(consent.end_at))
         value, jti = self.codec.encode(
@@ -128,19 +134,28 @@ class TokenIssuer:
             kind=kind,
             scopes=consent.scope.split(),
             expires_at=expires_at,
+            cnf_x5t=cnf_x5t,
         )
         await repository.add_token(
             session, Token(jti=jti, consent_id=consent.id, kind=kind, issued_at=now, expires_at=expires_at)
         )
         return value, max(int((expires_at - now).total_seconds()), 0)
 
-    async def issue_pair(self, session: AsyncSession, consent: Consent, now: datetime) -> IssuedTokens:
-        access, access_in = await self._issue(session, consent, TOKEN_ACCESS, self.settings.access_token_ttl_s, now)
+    async def issue_pair(
+        self, session: AsyncSession, consent: Consent, now: datetime, cnf_x5t: str | None = None
+    ) -> IssuedTokens:
+        """Access and refresh token; the access token is bound to the client certificate `cnf_x5t` (RFC 8705), the
+        refresh token to the client's credentials only, so a rotated certificate gets a new access token by refresh."""
+        access, access_in = await self._issue(
+            session, consent, TOKEN_ACCESS, self.settings.access_token_ttl_s, now, cnf_x5t
+        )
         refresh, refresh_in = await self._issue(session, consent, TOKEN_REFRESH, self.settings.refresh_token_ttl_s, now)
         return IssuedTokens(access, access_in, refresh, refresh_in, consent.scope)
 
-    async def issue_access(self, session: AsyncSession, consent: Consent, now: datetime) -> tuple[str, int]:
-        return await self._issue(session, consent, TOKEN_ACCESS, self.settings.access_token_ttl_s, now)
+    async def issue_access(
+        self, session: AsyncSession, consent: Consent, now: datetime, cnf_x5t: str | None = None
+    ) -> tuple[str, int]:
+        return await self._issue(session, consent, TOKEN_ACCESS, self.settings.access_token_ttl_s, now, cnf_x5t)
 
 
 @dataclass
@@ -245,7 +260,7 @@ class IntegratedAuthGrant:
             return "tx_id was used before"
         return None
 
-    async def record(self, session: AsyncSession, grant: SignedGrant) -> dict[str, Any]:
+    async def record(self, session: AsyncSession, grant: SignedGrant, cnf_x5t: str | None = None) -> dict[str, Any]:
         """Record the consent (replacing the customer's earlier one with this operator) and issue tokens."""
         request = grant.request
         extra = {"tx_id": request.tx_id}
@@ -277,7 +292,7 @@ class IntegratedAuthGrant:
             await repository.add_consent(session, consent)
         except IntegrityError as exc:
             raise OAuthError("invalid_grant", "consent_nonce or tx_id was used before", extra=extra) from exc
-        tokens = await self.issuer.issue_pair(session, consent, now)
+        tokens = await self.issuer.issue_pair(session, consent, now, cnf_x5t)
         await repository.audit(
             session,
             "consent_granted",
@@ -318,7 +333,12 @@ async def _token_state(session: AsyncSession, claims: TokenClaims | None) -> tup
 
 
 async def refresh_access_token(
-    session: AsyncSession, request: RefreshRequest, client: RegistryService, codec: TokenCodec, issuer: TokenIssuer
+    session: AsyncSession,
+    request: RefreshRequest,
+    client: RegistryService,
+    codec: TokenCodec,
+    issuer: TokenIssuer,
+    cnf_x5t: str | None = None,
 ) -> dict[str, Any]:
     """개별인증-003: a new access token for a live refresh token; the earlier access tokens are discarded."""
     now = utcnow()
@@ -334,7 +354,7 @@ async def refresh_access_token(
     if as_utc(token.expires_at) <= now or as_utc(consent.end_at) <= now:
         raise OAuthError("invalid_grant", "the refresh token or its consent has expired")
     await repository.revoke_tokens(session, [consent.id], now, kind=TOKEN_ACCESS)
-    access, expires_in = await issuer.issue_access(session, consent, now)
+    access, expires_in = await issuer.issue_access(session, consent, now, cnf_x5t)
     await repository.audit(
         session, "token_refreshed", {"consent_id": consent.id, "rcv_org_code": consent.rcv_org_code}, at=now
     )
@@ -399,6 +419,10 @@ class InfoCall:
     data: dict[str, Any] | None  # None when the body could not be read
     trail: AccessTrail = field(default_factory=AccessTrail)
     content_type: str | None = None
+    # The mutual-TLS peer: the org_codes its certificate is registered for and the certificate's RFC 8705
+    # thumbprint (None on a development plain-HTTP call).
+    peer_org_codes: frozenset[str] | None = None
+    peer_thumbprint: str | None = None
 
 
 class RateLimiter:
@@ -505,6 +529,15 @@ class InfoService:
             raise StandardError(RspCode.CONSENT_ENDED)
         if token.revoked_at is not None or consent.status != CONSENT_ACTIVE or as_utc(token.expires_at) <= now:
             raise StandardError(RspCode.INVALID_TOKEN)
+        # RFC 8705: a token bound to a client certificate is only good over a connection with that certificate.
+        if claims.cnf_x5t is not None and claims.cnf_x5t != call.peer_thumbprint:
+            raise StandardError(
+                RspCode.INVALID_TOKEN,
+                "the token is bound to another client certificate",
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        if call.peer_org_codes is not None and consent.rcv_org_code not in call.peer_org_codes:
+            raise StandardError(RspCode.CERT_CHECK_FAILED, "the client certificate belongs to another organisation")
         return Authorised(consent, TransmissionRequest.model_validate(consent.consent), claims.scopes, token.jti)
 
     def required_scope(self, call: InfoCall) -> str:

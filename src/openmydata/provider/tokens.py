@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -23,6 +24,7 @@ class TokenClaims:
     audience: str
     scopes: tuple[str, ...]
     expires_at: int
+    cnf_x5t: str | None = None  # RFC 8705: the SHA-256 thumbprint of the client certificate the token is bound to
 
 
 class TokenCodec:
@@ -34,9 +36,16 @@ class TokenCodec:
         self.issuer = issuer
 
     def encode(
-        self, *, consent_id: str, audience: str, kind: str, scopes: list[str], expires_at: datetime
+        self,
+        *,
+        consent_id: str,
+        audience: str,
+        kind: str,
+        scopes: list[str],
+        expires_at: datetime,
+        cnf_x5t: str | None = None,
     ) -> tuple[str, str]:
-        """A new token and its jti."""
+        """A new token and its jti; with `cnf_x5t`, bound to that client certificate (`cnf.x5t#S256`)."""
         jti = secrets.token_hex(16)
         claims = {
             "iss": self.issuer,
@@ -47,6 +56,8 @@ class TokenCodec:
             "scope": " ".join(scopes),
             "exp": int(expires_at.timestamp()),
         }
+        if cnf_x5t is not None:
+            claims["cnf"] = {"x5t#S256": cnf_x5t}
         return jwt.encode({"alg": ALGORITHM}, claims, self._key), jti
 
     def decode(self, value: str) -> TokenClaims | None:
@@ -66,6 +77,15 @@ class TokenCodec:
                 audience=str(claims["aud"]),
                 scopes=tuple(str(claims.get("scope", "")).split()),
                 expires_at=int(claims["exp"]),
+                cnf_x5t=_thumbprint(claims.get("cnf")),
             )
         except (KeyError, TypeError, ValueError):
             return None
+
+
+def _thumbprint(cnf: Any) -> str | None:
+    if cnf is None:
+        return None
+    if not isinstance(cnf, dict) or not isinstance(cnf.get("x5t#S256"), str):
+        raise ValueError("malformed cnf claim")
+    return str(cnf["x5t#S256"])

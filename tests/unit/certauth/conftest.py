@@ -136,6 +136,7 @@ def ca_settings(db_url: str, data_dir: Path, ca_org: dict[str, Any], **overrides
         "support_client_secret": ca_org["support_client_secret"],
         "registry_resync_interval_s": 0,
         "pin_kdf_cost": 2**4,
+        "insecure_plain_http": True,  # in-process (ASGI) calls, no TLS: mutual TLS is tested in test_certauth_mtls
     }
     values.update(overrides)
     return CertAuthSettings(**values)
@@ -146,6 +147,7 @@ async def world(db_url: str, tmp_path: Path) -> AsyncIterator[World]:
     # The portal is a peer here, not under test: SQLite is enough for it.
     portal_app = create_portal(
         PortalSettings(
+            insecure_plain_http=True,
             database_url=f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}",
             data_dir=tmp_path / "portal",
             admin_key=PORTAL_ADMIN,

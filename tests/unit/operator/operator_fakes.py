@@ -58,6 +58,7 @@ STAMP = "20261120090000"
 
 def settings_for(db_url: str, key_file: Path | None = None) -> OperatorSettings:
     return OperatorSettings(
+        insecure_plain_http=True,
         database_url=db_url,
         key_file=key_file,
         org_code=OPERATOR,

@@ -71,7 +71,13 @@ class Portal:
 
 
 def portal_settings(db_url: str, data_dir: Path, **overrides: Any) -> PortalSettings:
-    values: dict[str, Any] = {"database_url": db_url, "data_dir": data_dir, "admin_key": ADMIN_KEY}
+    # In-process (ASGI) calls without TLS; the portal's mutual-TLS check has its own tests.
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "data_dir": data_dir,
+        "admin_key": ADMIN_KEY,
+        "insecure_plain_http": True,
+    }
     values.update(overrides)
     return PortalSettings(**values)
 

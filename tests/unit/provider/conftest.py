@@ -260,6 +260,7 @@ def trust_file(tmp_path: Path, test_ca: CertificateAuthority) -> Path:
 @pytest.fixture
 def provider_settings(db_url: str, trust_file: Path) -> ProviderSettings:
     return ProviderSettings(
+        insecure_plain_http=True,
         org_code=PROVIDER,
         industries=["bank"],
         database_url=db_url,

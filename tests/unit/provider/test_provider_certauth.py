@@ -48,6 +48,7 @@ async def ecosystem(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
         "portal",
         create_portal(
             PortalSettings(
+                insecure_plain_http=True,
                 database_url=f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}",
                 data_dir=tmp_path / "portal",
                 admin_key=ADMIN_KEY,
@@ -109,6 +110,7 @@ async def ecosystem(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
             "certauth",
             create_certauth(
                 CertAuthSettings(
+                    insecure_plain_http=True,
                     org_code=ca["org_code"],
                     database_url=f"sqlite+aiosqlite:///{tmp_path / 'ca.db'}",
                     data_dir=tmp_path / "ca",
@@ -186,6 +188,7 @@ class TestCertauthVerifier:
         eco = ecosystem
         bank, operator, service = eco["bank"], eco["operator"], eco["service"]
         settings = ProviderSettings(
+            insecure_plain_http=True,
             org_code=bank["org_code"],
             industries=["bank"],
             database_url=db_url,

@@ -26,6 +26,7 @@ ADMIN_KEY = "portal-admin-key"
 @pytest.fixture
 async def portal(tmp_path: Path) -> AsyncIterator[RunningServer]:
     settings = PortalSettings(
+        insecure_plain_http=True,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}",
         data_dir=tmp_path / "portal",
         admin_key=ADMIN_KEY,
@@ -84,6 +85,7 @@ class TestRegistrySync:
             },
         )
         settings = ProviderSettings(
+            insecure_plain_http=True,
             org_code=bank["org_code"],
             industries=["bank"],
             database_url=db_url,

@@ -91,6 +91,7 @@ def card_records() -> list[StoredRecord]:
 @pytest.fixture
 async def harness(db_url: str, trust_file: Path, test_ca: CertificateAuthority) -> AsyncIterator[Harness]:
     settings = ProviderSettings(
+        insecure_plain_http=True,
         org_code=PROVIDER,
         industries=["bank", "card"],
         database_url=db_url,
@@ -185,6 +186,7 @@ class TestTelecomProvider:
         self, db_url: str, trust_file: Path, test_ca: CertificateAuthority
     ) -> None:
         settings = ProviderSettings(
+            insecure_plain_http=True,
             org_code=PROVIDER,
             industries=["telecom"],
             database_url=db_url,

@@ -6,7 +6,10 @@ Readings of this project where the digest is silent or unconfirmed (also in each
 - field lengths the digest does not give are generous maxima;
 - 지원-002 lists one entry per (org, industry); deleted entries (op_type D) carry only the key fields;
 - 지원-004/005 follow the weekly statistics of ch. 7 (§10.4), not the 2021 draft's token counts and hourly slots;
-- 지원-006 hands each CA the credentials every organisation uses to call it (its fields are unconfirmed).
+- 지원-006 hands each CA the credentials every organisation uses to call it (its fields are unconfirmed);
+- 지원-002 also lists each organisation's registered TLS certificate fingerprints (`cert_fingerprint_cnt`,
+  `cert_fingerprint_list[{cert_fingerprint}]`, SHA-256 hex, at most 3): the nationwide standard identifies
+  organisations by fingerprint (digest §8) but its field names were not seen.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
     SerialNum = str
     Domain = str
     IssuerDn = str
+    Fingerprint = str
     Oid = str
     Uri = str
     UserCi = str
@@ -75,6 +79,7 @@ else:
     SerialNum = aNS(64)
     Domain = aNS(256)
     IssuerDn = aNS(256)
+    Fingerprint = aN(64)
     Oid = aNS(256)
     Uri = aNS(100)
     UserCi = B64(100)
@@ -179,6 +184,10 @@ class NpTime(StandardModel):
     np_time: TimeWindow  # hhmm:hhmm, a scheduled-transmission window (§10.4)
 
 
+class CertFingerprint(StandardModel):
+    cert_fingerprint: Fingerprint
+
+
 class OrgEntry(StandardModel):
     op_type: Literal["I", "M", "D"]
     org_code: OrgCode
@@ -197,6 +206,8 @@ class OrgEntry(StandardModel):
     auth_type: Code2 | None = None
     cert_issuer_dn: IssuerDn | None = None
     cert_oid: Oid | None = None
+    cert_fingerprint_cnt: Digit | None = None
+    cert_fingerprint_list: list[CertFingerprint] | None = None
     ip_cnt: Count | None = None
     ip_list: list[ClientIp] | None = None
     np_time_cnt: Digit | None = None
@@ -436,7 +447,9 @@ SPECS = [
         count_field="org_cnt",
         search_timestamp=True,
         note="One org_list entry per (org, industry). With search_timestamp only entries changed after it are "
-        "sent (00001 when none); op_type D entries carry op_type, org_code and industry only.",
+        "sent (00001 when none); op_type D entries carry op_type, org_code and industry only. serial_num is the "
+        "SERIALNUMBER of the organisation's TLS certificate; cert_fingerprint_list (unconfirmed names, from the "
+        "nationwide standard's fingerprint rule) its registered certificates' SHA-256 fingerprints, at most 3.",
     ),
     ApiSpec(
         id="지원-003",
