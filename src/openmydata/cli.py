@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from openmydata.kit import logging as log
+from openmydata.kit.settings import ServiceSettings
 
 app = typer.Typer(help="openmydata — Korea's MyData ecosystem on your machine.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="Synthetic people and institution data.", no_args_is_help=True)
@@ -26,6 +28,8 @@ app.add_typer(provider_app, name="provider")
 app.add_typer(serve_app, name="serve")
 audit_app = typer.Typer(help="Tamper-evident audit logs.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+certs_app = typer.Typer(help="Participants' TLS certificates (mutual TLS between participants).", no_args_is_help=True)
+app.add_typer(certs_app, name="certs")
 
 console = Console(stderr=True)
 
@@ -186,11 +190,145 @@ def audit_verify(
     raise typer.Exit(1 if broken else 0)
 
 
-def _serve(name: str, factory: object, host: str, port: int) -> None:
+DataDir = Annotated[Path, typer.Option(help="The demo's --data-dir (it holds tls/ and ecosystem.json)")]
+
+
+@certs_app.command("status")
+def certs_status(
+    data_dir: DataDir,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
+    """Each participant's certificate, its expiry and its registry status at the portal, with any mismatch
+    explained; exit 1 when anything needs attention."""
+    import httpx
+    from rich.table import Table
+
+    from openmydata import certificates as certs
+
+    state = certs.load_state(data_dir)
+    store = certs.CertificateStore(data_dir / "tls")
+    trusted = store.authority().certificate
+
+    async def _registered(org_codes: list[str]) -> dict[str, dict[str, object] | None]:
+        found: dict[str, dict[str, object] | None] = {}
+        async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
+            for org_code in org_codes:
+                response = await http.get(
+                    f"{state['portal_admin_url']}/admin/orgs/{org_code}", headers={"x-admin-key": state["admin_key"]}
+                )
+                found[org_code] = response.json() if response.status_code == 200 else None
+        return found
+
+    holders = certs.holders_of(state)
+    try:
+        registered = asyncio.run(_registered([holder.org_code for holder in holders if holder.name != "portal"]))
+    except httpx.TransportError as exc:
+        console.print(f"[red]The portal at {state['portal_admin_url']} did not answer: is the demo running?[/]")
+        raise typer.Exit(2) from exc
+    statuses = []
+    for holder in holders:
+        certificate = store.certificate(holder.name)
+        entry = registered.get(holder.org_code)
+        if holder.name == "portal" and certificate is not None:
+            # The portal is the registry, not in it: operators know its SERIALNUMBER from their settings.
+            entry = {"active": True, "serial_num": holder.regno, "cert_fingerprints": []}
+        statuses.append(
+            certs.explain(holder, certificate, entry, mode="serial", trusted_ca=trusted)
+            if holder.name == "portal"
+            else certs.explain(holder, certificate, entry, mode=state.get("peer_check", "serial"), trusted_ca=trusted)
+        )
+    if as_json:
+        print(json.dumps([status.as_json() for status in statuses], ensure_ascii=False))
+    else:
+        table = Table(title=f"TLS certificates ({state.get('peer_check', 'serial')} check)")
+        for column in ("participant", "org_code", "SERIALNUMBER", "fingerprint", "expires", "days", "registry"):
+            table.add_column(column)
+        for status in statuses:
+            table.add_row(
+                status.name,
+                status.org_code,
+                status.subject_serial or "-",
+                (status.fingerprint or "-")[:16],
+                f"{status.not_after:%Y-%m-%d}" if status.not_after else "-",
+                str(status.days_left) if status.days_left is not None else "-",
+                "[green]ok[/]" if status.ok else "[red]attention[/]",
+            )
+        Console().print(table)
+        for status in statuses:
+            for problem in status.problems:
+                console.print(f"[yellow]{status.name}[/]: {problem}")
+    raise typer.Exit(0 if all(status.ok for status in statuses) else 1)
+
+
+@certs_app.command("rotate")
+def certs_rotate(
+    data_dir: DataDir,
+    participant: Annotated[
+        list[str] | None, typer.Option(help="Only these participants (default: every one); repeatable")
+    ] = None,
+    due_only: Annotated[bool, typer.Option(help="Only certificates inside the 30-day renewal window")] = False,
+) -> None:
+    """Issue new certificates (same SERIALNUMBER) and register them at the portal of a running demo; the
+    participants pick them up without a restart."""
+    import httpx
+
+    from openmydata import certificates as certs
+
+    state = certs.load_state(data_dir)
+    store = certs.CertificateStore(data_dir / "tls")
+    chosen = [
+        holder
+        for holder in certs.holders_of(state)
+        if (not participant or holder.name in participant) and (not due_only or store.needs_renewal(holder.name))
+    ]
+
+    async def _rotate() -> None:
+        async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
+            for holder in chosen:
+                certificate = store.issue(holder)
+                if holder.name != "portal":
+                    await certs.register_certificate(
+                        http, state["portal_admin_url"], state["admin_key"], holder.org_code, certificate
+                    )
+                until = certificate.not_valid_after_utc
+                console.print(f"[green]rotated[/] {holder.name} ({holder.org_code}) until {until:%Y-%m-%d}")
+
+    try:
+        asyncio.run(_rotate())
+    except httpx.TransportError as exc:
+        console.print(f"[red]The portal at {state['portal_admin_url']} did not answer: is the demo running?[/]")
+        raise typer.Exit(2) from exc
+    if not chosen:
+        console.print("nothing to rotate")
+
+
+def _serve(name: str, factory: Callable[[], tuple[object, ServiceSettings]], host: str, port: int) -> None:
+    """Serve one participant: over mutual TLS 1.3 when its tls_* settings are set (the only way other
+    participants' calls are accepted), plain HTTP only with insecure_plain_http."""
     import uvicorn
 
+    from openmydata.kit.tls import start_tls_server
+
     log.configure(json=True)
-    uvicorn.run(factory, host=host, port=port, factory=True, log_level="info")  # type: ignore[arg-type]
+    app, settings = factory()
+    identity = settings.tls_identity()
+    if identity is None:
+        uvicorn.run(app, host=host, port=port, log_level="info")  # type: ignore[arg-type]
+        return
+
+    async def _run() -> None:
+        server = await start_tls_server(
+            name,
+            app,  # type: ignore[arg-type]
+            identity=identity,
+            host=host,
+            port=port,
+            log_level="info",
+            reload_interval_s=settings.tls_reload_interval_s,
+        )
+        await server.task
+
+    asyncio.run(_run())
 
 
 @serve_app.command("portal")
@@ -199,7 +337,11 @@ def serve_portal(host: str = "127.0.0.1", port: int = 8001) -> None:
     from openmydata.portal.app import create_app
     from openmydata.portal.settings import PortalSettings
 
-    _serve("portal", lambda: create_app(PortalSettings()), host, port)
+    def factory() -> tuple[object, ServiceSettings]:
+        settings = PortalSettings()
+        return create_app(settings), settings
+
+    _serve("portal", factory, host, port)
 
 
 @serve_app.command("certauth")
@@ -208,7 +350,11 @@ def serve_certauth(host: str = "127.0.0.1", port: int = 8002) -> None:
     from openmydata.certauth.app import create_app
     from openmydata.certauth.settings import CertAuthSettings
 
-    _serve("certauth", lambda: create_app(CertAuthSettings()), host, port)
+    def factory() -> tuple[object, ServiceSettings]:
+        settings = CertAuthSettings()
+        return create_app(settings), settings
+
+    _serve("certauth", factory, host, port)
 
 
 @serve_app.command("provider")
@@ -217,7 +363,11 @@ def serve_provider(host: str = "127.0.0.1", port: int = 8003) -> None:
     from openmydata.provider.app import create_app
     from openmydata.provider.settings import ProviderSettings
 
-    _serve("provider", lambda: create_app(ProviderSettings()), host, port)
+    def factory() -> tuple[object, ServiceSettings]:
+        settings = ProviderSettings()
+        return create_app(settings), settings
+
+    _serve("provider", factory, host, port)
 
 
 @serve_app.command("operator")
@@ -226,7 +376,11 @@ def serve_operator(host: str = "127.0.0.1", port: int = 8004) -> None:
     from openmydata.operator.app import create_app
     from openmydata.operator.settings import OperatorSettings
 
-    _serve("operator", lambda: create_app(OperatorSettings()), host, port)
+    def factory() -> tuple[object, ServiceSettings]:
+        settings = OperatorSettings()
+        return create_app(settings), settings
+
+    _serve("operator", factory, host, port)
 
 
 def main() -> None:  # pragma: no cover - console script entry

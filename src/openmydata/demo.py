@@ -17,7 +17,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,6 +26,7 @@ import httpx
 from openmydata.certauth.app import create_app as create_certauth
 from openmydata.certauth.settings import CertAuthSettings
 from openmydata.certificates import CertificateStore, Holder, register_certificate, save_state
+from openmydata.kit import logging as log
 from openmydata.kit.clock import today_kst
 from openmydata.kit.db import Database, sqlite_url
 from openmydata.kit.http import make_client
@@ -46,6 +47,7 @@ from openmydata.standard.apis import CATALOGUE
 from openmydata.standard.catalogue import Kind, NaturalKeys
 
 HOST = "127.0.0.1"
+_logger = log.get_logger("openmydata.demo")
 # scrypt cost for the demo people's PIN-protected keys: lower than certauth's production default (2**14) so that
 # enrolling 1,000 people takes seconds; a six-digit PIN is protected by the attempt limit, not by the KDF cost.
 DEMO_PIN_KDF_COST = 2**11
@@ -535,6 +537,48 @@ async def _portal_consents(http: httpx.AsyncClient, eco: Ecosystem, ci: str, ste
     return sum(int(service["consent_cnt"]) for service in answers[0]["service_list"])
 
 
+async def connect_person(
+    http: httpx.AsyncClient, eco: Ecosystem, person: Person
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """What a person does in the operator's app: sign up (identity approved at the CA with the PIN), consent to every
+    demo provider with one signature, and wait for the collection. Returns the session's Authorization header and
+    the operator's answer to the completed consent (one entry per provider)."""
+    api = eco.operator.url
+
+    async def approve(approval: dict[str, Any], step: str) -> None:
+        tx = approval["cert_tx_id"]
+        _expect(
+            await http.post(
+                f"{eco.certauth.url}/v1/ca/approvals/{tx}", json={"pin": person.pin, "decision": "approve"}
+            ),
+            f"{step} approval",
+        )
+
+    signup = _expect(
+        await http.post(
+            f"{api}/api/signup", json={"name": person.name, "birth_date": person.birth_date, "phone": person.phone}
+        ),
+        "sign-up",
+    )
+    await approve(signup, "sign-up")
+    session = _expect(
+        await http.post(f"{api}/api/signup/complete", json={"cert_tx_id": signup["cert_tx_id"]}), "sign-up complete"
+    )
+    auth = {"Authorization": f"Bearer {session['session_token']}"}
+    listed = _expect(await http.get(f"{api}/api/providers"), "provider list")
+    wanted = {p.org_code for p in eco.providers}
+    org_codes = [p["org_code"] for p in listed["providers"] if p["org_code"] in wanted]
+    if set(org_codes) != wanted:
+        raise SmokeFailure(f"operator lists {len(org_codes)} of {len(wanted)} providers")
+    consent = _expect(await http.post(f"{api}/api/consents", json={"org_codes": org_codes}, headers=auth), "consent")
+    await approve(consent, "consent")
+    completed = _expect(
+        await http.post(f"{api}/api/consents/complete", json={"cert_tx_id": consent["cert_tx_id"]}, headers=auth),
+        "integrated authentication and collection",
+    )
+    return auth, completed
+
+
 async def run_smoke(eco: Ecosystem) -> dict[str, Any]:
     """Drive the whole flow for one seeded person and report what held (the keys `--smoke` prints)."""
     summary: dict[str, Any] = {"ok": False, "providers": len(eco.providers)}
@@ -544,43 +588,8 @@ async def run_smoke(eco: Ecosystem) -> dict[str, Any]:
     person = candidates[0]
     api = eco.operator.url
     async with make_client(timeout_s=120) as http:
-
-        async def approve(approval: dict[str, Any], step: str) -> None:
-            tx = approval["cert_tx_id"]
-            _expect(
-                await http.post(
-                    f"{eco.certauth.url}/v1/ca/approvals/{tx}", json={"pin": person.pin, "decision": "approve"}
-                ),
-                f"{step} approval",
-            )
-
-        signup = _expect(
-            await http.post(
-                f"{api}/api/signup", json={"name": person.name, "birth_date": person.birth_date, "phone": person.phone}
-            ),
-            "sign-up",
-        )
-        await approve(signup, "sign-up")
-        session = _expect(
-            await http.post(f"{api}/api/signup/complete", json={"cert_tx_id": signup["cert_tx_id"]}), "sign-up complete"
-        )
-        auth = {"Authorization": f"Bearer {session['session_token']}"}
-
-        listed = _expect(await http.get(f"{api}/api/providers"), "provider list")
-        wanted = {p.org_code for p in eco.providers}
-        org_codes = [p["org_code"] for p in listed["providers"] if p["org_code"] in wanted]
-        if set(org_codes) != wanted:
-            raise SmokeFailure(f"operator lists {len(org_codes)} of {len(wanted)} providers")
-
-        consent = _expect(
-            await http.post(f"{api}/api/consents", json={"org_codes": org_codes}, headers=auth), "consent"
-        )
-        await approve(consent, "consent")
         started = time.perf_counter()
-        completed = _expect(
-            await http.post(f"{api}/api/consents/complete", json={"cert_tx_id": consent["cert_tx_id"]}, headers=auth),
-            "integrated authentication and collection",
-        )
+        auth, completed = await connect_person(http, eco, person)
         summary["collection_s"] = round(time.perf_counter() - started, 3)
         summary["integrated_auth_ok"] = sum(1 for p in completed["providers"] if p.get("ok"))
 
@@ -792,7 +801,28 @@ async def run(
             return await run_smoke(eco)
         if on_ready:
             on_ready(eco)
-        await asyncio.Event().wait()
+        await renew_certificates_forever(eco, RENEWAL_CHECK_S)
         return None
     finally:
         await eco.stop()
+
+
+RENEWAL_CHECK_S = 3600.0
+
+
+async def renew_due_certificates(eco: Ecosystem, now: datetime | None = None) -> list[str]:
+    """Rotate every certificate inside its renewal window (30 days before expiry); the names rotated."""
+    assert eco.certificates is not None
+    store = eco.certificates
+    due = [holder.name for holder in eco.holders if store.needs_renewal(holder.name, now)]
+    if due:
+        await eco.rotate(due)
+        _logger.info("certificates renewed", participants=due)
+    return due
+
+
+async def renew_certificates_forever(eco: Ecosystem, interval_s: float) -> None:
+    """The running demo looks after its certificates: every `interval_s`, renew those close to expiry."""
+    while True:
+        await renew_due_certificates(eco)
+        await asyncio.sleep(interval_s)

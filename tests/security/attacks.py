@@ -3,7 +3,8 @@
 Modelled on the OpenID FAPI negative conformance tests and the OWASP API Security Top 10 (2023): API1 broken
 object level authorisation, API2 broken authentication, API3 broken object property level authorisation, API4
 unrestricted resource consumption, API5 broken function level authorisation, API8 security misconfiguration.
-Attacks on mutual TLS and client certificates are not in the suite yet (the provider does not use mTLS).
+Attacks on mutual TLS and client certificates (`test_mtls.py`) run against the whole ecosystem on loopback, with
+real TLS 1.3 handshakes and the demo's certificates.
 
 Each test of the suite is decorated with `@attack(name)`; `test_registry.py` checks that every registered attack
 has exactly one test and every attack test is registered.
@@ -108,6 +109,25 @@ ATTACKS: dict[str, str] = {
     # API4 — rate limiting
     "rate_limit_per_token": "more calls per minute than rate_limit_per_minute with one token → 429 42901 "
     "with Retry-After",
+    # mutual TLS and client certificates (FAPI: MTLS client authentication and certificate-bound tokens)
+    "mtls_no_client_certificate": "a TLS client without a certificate at every participant listener → handshake "
+    "refused",
+    "mtls_untrusted_ca": "a certificate with the operator's SERIALNUMBER from a CA the ecosystem does not trust → "
+    "handshake refused",
+    "mtls_tls12_client": "a TLS 1.2 client with a valid certificate → handshake refused (TLS 1.3 only)",
+    "mtls_unregistered_serialnumber": "a trusted CA's certificate whose SERIALNUMBER is not registered, at portal, "
+    "certauth, provider and operator → 401 40103",
+    "mtls_participant_api_over_plain_http": "participant APIs called on the people's plain-HTTP listeners → 401 40103",
+    "mtls_token_with_other_certificate_same_org": "an access token presented with another certificate of the same "
+    "organisation (RFC 8705) → 401 40101",
+    "mtls_token_with_other_orgs_certificate": "the operator's access token presented with a provider's certificate → "
+    "401 40101",
+    "mtls_credentials_with_other_orgs_certificate": "the operator's client credentials (개별인증-003, 지원-001, CA "
+    "token) sent over another organisation's certificate → 401 unauthorized_client",
+    "mtls_support_token_with_other_orgs_certificate": "the operator's 지원 token used over another organisation's "
+    "certificate → 401 40103",
+    "mtls_deregistered_organisation": "the certificate of an organisation deregistered at the portal → 401 40103",
+    "mtls_operator_support_api_not_portal": "지원-101 at the operator with a provider's certificate → 401 40103",
 }
 
 IMPLEMENTED: dict[str, str] = {}

@@ -106,8 +106,11 @@ class PeerRegistry:
         merged.update(self._fixed)
         return merged
 
-    def apply(self, body: Mapping[str, Any]) -> None:
-        """Apply one 지원-002 answer."""
+    def apply(self, body: Mapping[str, Any], *, full: bool = False) -> None:
+        """Apply one 지원-002 answer; a `full` answer (asked without search_timestamp) replaces the whole view, so
+        organisations no longer listed are forgotten."""
+        if full:
+            self._rows = {}
         for entry in body.get("org_list") or []:
             org_code = str(entry.get("org_code") or "")
             if not org_code:
@@ -134,12 +137,13 @@ class PeerRegistry:
             if not force and now - self._fetched_at < self.min_refetch_s:
                 return False
             self._fetched_at = now
+            since = self._search_timestamp
             try:
-                body = await self.fetch(self._search_timestamp)
+                body = await self.fetch(since)
             except (PeerUnavailable, PeerError) as exc:
                 _logger.warning("peer registry refresh failed", peer="portal", reason=str(exc))
                 return False
-            self.apply(body)
+            self.apply(body, full=since is None)
             return True
 
     def _match(self, serial: str | None, fingerprint: str) -> list[RegisteredOrg]:
