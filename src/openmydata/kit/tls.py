@@ -147,8 +147,14 @@ class TlsIdentity:
         if material == self._material:
             return False
         certificate = x509.load_pem_x509_certificate(material[0])
+        cert, key, ca = material
+        # Check the whole set on a scratch context first: loading a mismatched pair into the live context would
+        # leave it with the new certificate and no usable key (every handshake failing until the next reload).
+        scratch = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        _load_cert_chain(scratch, cert, key)
+        scratch.load_verify_locations(cadata=_ca_data([ca]))
         if self._server is not None:
-            cert, key, ca = material
+            # Trusted CAs are only ever added to a live context: removing a CA takes a restart.
             _load_cert_chain(self._server, cert, key)
             self._server.load_verify_locations(cadata=_ca_data([ca]))
         self._material = material

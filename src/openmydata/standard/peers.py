@@ -150,7 +150,8 @@ class PeerRegistry:
         """Registry entries by the mode's rule; fixed entries (configured, without registered fingerprints) match
         by SERIALNUMBER in either mode."""
         found: dict[str, RegisteredOrg] = {}
-        for org in self.orgs().values():
+        # Every (org, industry) row counts: rows of one org_code could carry different certificate data.
+        for org in [*self._rows.values(), *self._fixed.values()]:
             by_serial = bool(serial) and org.serial_num == serial
             if self.mode == "fingerprint" and org.org_code not in self._fixed:
                 matched = fingerprint in org.fingerprints
