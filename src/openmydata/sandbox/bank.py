@@ -836,4 +836,13 @@ def _year_month(day: date) -> tuple[int, int]:
     return day.year, day.month
 
 
-__all__ = ["CODES", "CUSTOMER_SHARE", "BankCustomer"]
+def share(person: Person) -> float:
+    """The probability that `person` is a customer of one bank institution."""
+    return CUSTOMER_SHARE
+
+
+def customer(person: Person, org_code: str, seed: int, as_of: date) -> BankCustomer:
+    return BankCustomer(person, org_code, seed, as_of)
+
+
+__all__ = ["CODES", "CUSTOMER_SHARE", "BankCustomer", "customer", "share"]

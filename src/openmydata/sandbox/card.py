@@ -550,4 +550,13 @@ def _months_after(start: tuple[int, int], end: tuple[int, int]) -> int:
     return (end[0] - start[0]) * 12 + end[1] - start[1]
 
 
-__all__ = ["CODES", "CUSTOMER_SHARE", "THIN_FILE_SHARE", "CardCustomer", "instalment_slice"]
+def share(person: Person) -> float:
+    """The probability that `person` is a customer of one card institution."""
+    return THIN_FILE_SHARE if person.thin_file else CUSTOMER_SHARE
+
+
+def customer(person: Person, org_code: str, seed: int, as_of: date) -> CardCustomer:
+    return CardCustomer(person, org_code, seed, as_of)
+
+
+__all__ = ["CODES", "CUSTOMER_SHARE", "THIN_FILE_SHARE", "CardCustomer", "customer", "instalment_slice", "share"]

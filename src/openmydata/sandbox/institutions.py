@@ -11,41 +11,86 @@ check card); telecom 97%. Membership depends on (seed, org_code, person), never 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import Literal, Protocol
+from types import ModuleType
+from typing import Literal, Protocol, cast
 
-from openmydata.sandbox import bank, card, telecom
 from openmydata.sandbox.population import Person, derive_rng
 from openmydata.sandbox.records import RecordSink, customer_line, data_apis
 from openmydata.standard.apis import CATALOGUE
 from openmydata.standard.catalogue import Catalogue, Sector
 from openmydata.standard.dataset import CustomerData
 
-SectorName = Literal["bank", "card", "telecom"]
-SECTORS: tuple[SectorName, ...] = ("bank", "card", "telecom")
+SectorName = Literal["bank", "card", "telecom", "insu", "invest", "efin", "capital", "ginsu", "p2p", "bond", "usury"]
 
 
 class _Generator(Protocol):
     def build(self, sink: RecordSink) -> dict[str, str]: ...
 
 
+class SectorModule(Protocol):
+    """What a sector's sandbox module provides (`sandbox/<sector>.py`)."""
+
+    def share(self, person: Person) -> float:
+        """The probability that `person` is a customer of one institution of the sector."""
+        ...
+
+    def customer(self, person: Person, org_code: str, seed: int, as_of: date) -> _Generator:
+        """The generator of `person`'s data at the institution `org_code`."""
+        ...
+
+
+# Sector → the sandbox module generating it. Sectors whose module is not written yet are left out of SECTORS.
+SECTOR_MODULES: dict[SectorName, str] = {
+    "bank": "openmydata.sandbox.bank",
+    "card": "openmydata.sandbox.card",
+    "telecom": "openmydata.sandbox.telecom",
+    "insu": "openmydata.sandbox.insu",
+    "invest": "openmydata.sandbox.invest",
+    "efin": "openmydata.sandbox.efin",
+    "capital": "openmydata.sandbox.capital",
+    "ginsu": "openmydata.sandbox.ginsu",
+    "p2p": "openmydata.sandbox.p2p",
+    "bond": "openmydata.sandbox.bond",
+}
+
+
+def _load(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+
+
+_LOADED: dict[SectorName, SectorModule] = {
+    sector: cast(SectorModule, module)
+    for sector, module in ((sector, _load(name)) for sector, name in SECTOR_MODULES.items())
+    if module is not None
+}
+SECTORS: tuple[SectorName, ...] = tuple(_LOADED)
+
+
+def _module(sector: SectorName) -> SectorModule:
+    try:
+        return _LOADED[sector]
+    except KeyError:
+        raise ValueError(f"the sandbox generates {', '.join(SECTORS)}, not {sector!r}") from None
+
+
 def is_customer(person: Person, sector: SectorName, org_code: str, seed: int) -> bool:
     """Whether `person` is a customer of the institution (deterministic per seed, org_code and person)."""
     draw = derive_rng(seed, "customer", sector, org_code, person.index).random()
-    if sector == "bank":
-        return draw < bank.CUSTOMER_SHARE
-    if sector == "card":
-        return draw < (card.THIN_FILE_SHARE if person.thin_file else card.CUSTOMER_SHARE)
-    return draw < telecom.CUSTOMER_SHARE
+    return draw < _module(sector).share(person)
 
 
 def _generator(person: Person, sector: SectorName, org_code: str, seed: int, as_of: date) -> _Generator:
-    if sector == "bank":
-        return bank.BankCustomer(person, org_code, seed, as_of)
-    if sector == "card":
-        return card.CardCustomer(person, org_code, seed, as_of)
-    return telecom.TelecomCustomer(person, org_code, seed, as_of)
+    return _module(sector).customer(person, org_code, seed, as_of)
+
+
 
 
 def _customer_sinks(
@@ -60,7 +105,7 @@ def _customer_sinks(
 ) -> Iterator[tuple[dict[str, str], RecordSink]]:
     """(customer fields, sink holding the customer's records) for every customer of the institution."""
     if sector not in SECTORS:
-        raise ValueError(f"the sandbox generates bank, card and telecom data, not {sector!r}")
+        raise ValueError(f"the sandbox generates {', '.join(SECTORS)}, not {sector!r}")
     if not data_apis(Sector(sector), catalogue):
         raise ValueError(f"the catalogue has no data APIs for {sector}")
     for person in people:
@@ -105,4 +150,12 @@ def customer_lines(
         yield customer_line(header, sink.rows), len(sink.rows)
 
 
-__all__ = ["SECTORS", "SectorName", "customer_lines", "generate_customers", "is_customer"]
+__all__ = [
+    "SECTORS",
+    "SECTOR_MODULES",
+    "SectorModule",
+    "SectorName",
+    "customer_lines",
+    "generate_customers",
+    "is_customer",
+]

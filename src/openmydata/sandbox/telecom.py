@@ -208,4 +208,13 @@ class TelecomCustomer:
         ]
 
 
-__all__ = ["CODES", "CUSTOMER_SHARE", "TelecomCustomer"]
+def share(person: Person) -> float:
+    """The probability that `person` is a customer of one telecom institution."""
+    return CUSTOMER_SHARE
+
+
+def customer(person: Person, org_code: str, seed: int, as_of: date) -> TelecomCustomer:
+    return TelecomCustomer(person, org_code, seed, as_of)
+
+
+__all__ = ["CODES", "CUSTOMER_SHARE", "TelecomCustomer", "customer", "share"]
