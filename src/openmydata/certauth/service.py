@@ -190,7 +190,7 @@ class CertAuthService:
     async def enrol(self, persons: list[PersonIn]) -> int:
         now = self.rt.clock()
         for item in persons:
-            key, certificate = self.rt.authority.issue_person(item.ci)
+            key, certificate = self.rt.authority.issue_person(item.ci, not_before=now)
             pin_hash = await asyncio.to_thread(hash_pin, item.pin, self.settings.pin_kdf_cost)
             values: dict[str, Any] = {
                 "name": item.name,

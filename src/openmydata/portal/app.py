@@ -59,8 +59,9 @@ def create_app(
                 )
                 return await service.registered_orgs()
 
-        # The portal is the registry: it re-reads its own tables at most every second.
-        app.state.peers = PeerRegistry(registered_orgs, mode=settings.peer_check, max_age_s=1.0, min_refetch_s=0.2)
+        # The portal is the registry: it re-reads its own tables when its view is older than a second, and at once
+        # for a certificate it does not know (a certificate registered a moment ago is recognised immediately).
+        app.state.peers = PeerRegistry(registered_orgs, mode=settings.peer_check, max_age_s=1.0, min_refetch_s=0.0)
         watcher = asyncio.create_task(tls.watch(settings.tls_reload_interval_s)) if tls is not None else None
         try:
             yield

@@ -28,8 +28,11 @@ PERSONS = [
 
 
 class FakeClock:
+    """Starts at the real time (to the second), so that certificates the CA made with the real clock (its root)
+    are valid at the fake time; tests then move it by hand."""
+
     def __init__(self) -> None:
-        self.now = datetime(2026, 11, 22, 3, 0, 0, tzinfo=UTC)
+        self.now = datetime.now(UTC).replace(microsecond=0)
 
     def __call__(self) -> datetime:
         return self.now
