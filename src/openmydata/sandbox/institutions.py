@@ -91,8 +91,6 @@ def _generator(person: Person, sector: SectorName, org_code: str, seed: int, as_
     return _module(sector).customer(person, org_code, seed, as_of)
 
 
-
-
 def _customer_sinks(
     people: Iterable[Person],
     *,
