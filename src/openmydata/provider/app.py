@@ -4,12 +4,15 @@ portal registry. Nothing is created at import time."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openmydata.kit import logging as log
 from openmydata.kit.db import Database
@@ -22,6 +25,7 @@ from openmydata.provider.settings import ProviderSettings
 from openmydata.provider.tokens import TokenCodec
 from openmydata.standard.apis import CATALOGUE
 from openmydata.standard.catalogue import INFO_SECTORS, Catalogue, Sector
+from openmydata.standard.codes import RspCode, StandardError
 from openmydata.standard.formats import Party, new_tran_id
 from openmydata.standard.peers import PeerCheckMiddleware, PeerRegistry
 from openmydata.standard.service import install_standard_errors, install_tran_id
@@ -96,6 +100,8 @@ def create_app(
     app = FastAPI(title=f"openmydata provider {settings.org_code}", lifespan=lifespan)
     app.state.peers = None
     install_standard_errors(app)
+    # Inside the x-api-tran-id middleware, so that its 40003 answers echo the id like every other answer.
+    app.add_middleware(VersionCheckMiddleware, served={"v1"}, industries=frozenset(settings.industries))
     install_tran_id(app, new_tran_id=lambda: new_tran_id(settings.org_code, Party.PROVIDER))
     app.include_router(build_router(settings, catalogue))
     app.add_middleware(
@@ -105,6 +111,34 @@ def create_app(
         allow_plain_http=settings.insecure_plain_http,
     )
     return app
+
+
+class VersionCheckMiddleware:
+    """A call to an information API path of a served industry under a version this provider does not serve gets
+    400 40003 (digest §2.7) instead of 40401; everything else passes untouched."""
+
+    def __init__(self, app: ASGIApp, *, served: set[str], industries: frozenset[str]):
+        self.app = app
+        self.served = served
+        self.industries = industries
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            parts = scope["path"].split("/", 3)
+            if (
+                len(parts) >= 3
+                and VERSION_RE.fullmatch(parts[1])
+                and parts[1] not in self.served
+                and parts[2] in self.industries
+            ):
+                error = StandardError(RspCode.VERSION_NOT_ALLOWED, f"version {parts[1]} is not served")
+                response = JSONResponse(error.body(), status_code=error.status_code)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+VERSION_RE = re.compile(r"v\d{1,3}")
 
 
 def is_participant_path(path: str) -> bool:
