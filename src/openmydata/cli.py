@@ -30,6 +30,10 @@ audit_app = typer.Typer(help="Tamper-evident audit logs.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 certs_app = typer.Typer(help="Participants' TLS certificates (mutual TLS between participants).", no_args_is_help=True)
 app.add_typer(certs_app, name="certs")
+conformance_app = typer.Typer(
+    help="Check a provider's APIs against the standard over the wire (기능적합성).", no_args_is_help=True
+)
+app.add_typer(conformance_app, name="conformance")
 
 console = Console(stderr=True)
 
@@ -300,6 +304,92 @@ def certs_rotate(
         raise typer.Exit(2) from exc
     if not chosen:
         console.print("nothing to rotate")
+
+
+@conformance_app.command("run")
+def conformance_run(
+    provider_url: Annotated[str, typer.Option(help="The provider's base URL, e.g. https://mydata-test.example.com")],
+    org_code: Annotated[str, typer.Option(help="The provider's org_code")],
+    token: Annotated[str, typer.Option(help="An access token of a test consent covering every scope of the sectors")],
+    sector: Annotated[list[str], typer.Option(help="A sector to check: bank, card, telecom, ... (repeatable)")],
+    operator_org_code: Annotated[str, typer.Option(help="Your org_code (it makes the x-api-tran-ids)")],
+    tls_cert: Annotated[Path | None, typer.Option(help="Client certificate (PEM) for mutual TLS")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="Its private key (PEM)")] = None,
+    tls_ca: Annotated[Path | None, typer.Option(help="CA bundle the provider's certificate chains to")] = None,
+    out: Annotated[Path, typer.Option(help="Where conformance.json and conformance.html go")] = Path("conformance"),
+) -> None:
+    """Exercise every catalogued API of the provider's sectors (positive and negative checks) and write a JSON and
+    an HTML report; the last line printed is the JSON summary. Exit 1 when any check failed."""
+    from openmydata.conformance import run_conformance, write_report
+    from openmydata.kit.http import make_client
+    from openmydata.kit.tls import TlsFiles, TlsIdentity
+
+    files = (tls_cert, tls_key, tls_ca)
+    if any(files) and not all(files):
+        raise typer.BadParameter("--tls-cert, --tls-key and --tls-ca go together")
+    identity = TlsIdentity(TlsFiles(tls_cert, tls_key, tls_ca)) if tls_cert and tls_key and tls_ca else None
+
+    async def _run() -> dict[str, object]:
+        async with make_client(timeout_s=60, tls=identity) as http:
+            with _progress() as progress:
+                bars = _Bars(progress)
+                report = await run_conformance(
+                    http,
+                    base_url=provider_url.rstrip("/"),
+                    org_code=org_code,
+                    token=token,
+                    sectors=sector,
+                    operator_org_code=operator_org_code,
+                    progress=bars,
+                )
+        json_path, html_path = write_report(report, out)
+        console.print(f"reports: {json_path} {html_path}")
+        return report.totals()
+
+    summary = asyncio.run(_run())
+    print(json.dumps(summary, ensure_ascii=False))
+    raise typer.Exit(0 if summary["failed"] == 0 else 1)
+
+
+@conformance_app.command("demo")
+def conformance_demo(
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON summary (last line)")] = False,
+    sector: Annotated[list[str] | None, typer.Option(help="Sectors (default: every one the sandbox generates)")] = None,
+    people: Annotated[int, typer.Option(min=20, help="Synthetic people to seed")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic population")] = 42,
+    data_dir: Annotated[Path | None, typer.Option(help="Where databases and reports go")] = None,
+) -> None:
+    """Start a demo ecosystem with one provider per sector and run the conformance checker against each over mutual
+    TLS; the last line printed is the JSON summary (passed, failed, sectors, apis_checked, ...)."""
+    from openmydata import demo as demo_module
+    from openmydata.sandbox.institutions import SECTORS
+
+    log.configure(json=False, level=40)
+    chosen = list(sector or SECTORS)
+    unknown = sorted(set(chosen) - set(demo_module.SECTOR_INSTITUTIONS) - set(SECTORS))
+    if unknown:
+        raise typer.BadParameter(f"unknown sectors: {', '.join(unknown)}")
+    folder = data_dir or Path(".openmydata") / f"conformance-{date.today().isoformat()}"
+    if folder.exists() and data_dir is None:
+        import shutil
+
+        shutil.rmtree(folder)
+    with _progress() as progress:
+        bars = _Bars(progress)
+        try:
+            summary = asyncio.run(
+                demo_module.run_conformance_demo(folder, sectors=chosen, people=people, seed=seed, progress=bars)
+            )
+        except demo_module.SmokeFailure as exc:
+            print(json.dumps({"ok": False, "error": str(exc)}, ensure_ascii=False))
+            raise typer.Exit(1) from exc
+    if not as_json:
+        for name, totals in summary["per_sector"].items():
+            console.print(
+                f"{name:8} passed {totals['passed']:5}  failed {totals['failed']:3}  apis {totals['apis_checked']}"
+            )
+    print(json.dumps(summary, ensure_ascii=False))
+    raise typer.Exit(0 if summary["failed"] == 0 else 1)
 
 
 def _serve(name: str, factory: Callable[[], tuple[object, ServiceSettings]], host: str, port: int) -> None:

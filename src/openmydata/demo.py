@@ -66,6 +66,19 @@ DEMO_INSTITUTIONS = (
     InstitutionPlan("card", "오픈카드", "1018100002"),
     InstitutionPlan("telecom", "오픈텔레콤", "1018100003"),
 )
+# One institution per sector the sandbox generates (the conformance demo checks each).
+SECTOR_INSTITUTIONS = {
+    "bank": InstitutionPlan("bank", "오픈은행", "1018100001"),
+    "card": InstitutionPlan("card", "오픈카드", "1018100002"),
+    "telecom": InstitutionPlan("telecom", "오픈텔레콤", "1018100003"),
+    "insu": InstitutionPlan("insu", "오픈생명보험", "1018100004"),
+    "invest": InstitutionPlan("invest", "오픈증권", "1018100005"),
+    "efin": InstitutionPlan("efin", "오픈페이", "1018100006"),
+    "capital": InstitutionPlan("capital", "오픈캐피탈", "1018100007"),
+    "ginsu": InstitutionPlan("ginsu", "오픈보증보험", "1018100008"),
+    "p2p": InstitutionPlan("p2p", "오픈P2P", "1018100011"),
+    "bond": InstitutionPlan("bond", "오픈채권", "1018100012"),
+}
 
 
 @dataclass
@@ -200,6 +213,7 @@ async def start_ecosystem(
     database_url: Callable[[str], str] | None = None,
     pin_kdf_cost: int = 2**14,
     peer_check: str = "serial",
+    institutions: tuple[InstitutionPlan, ...] = DEMO_INSTITUTIONS,
 ) -> Ecosystem:
     """Start portal, certauth, one provider per demo institution and the operator, each with its own database
     (SQLite files under `data_dir` unless `database_url(name)` gives another URL per participant), registered at
@@ -232,7 +246,7 @@ async def start_ecosystem(
     servers += [portal_peer, portal]
     certauth_port, certauth_public_port = free_port(HOST), free_port(HOST)
     operator_port, operator_public_port = free_port(HOST), free_port(HOST)
-    provider_ports = [free_port(HOST) for _ in DEMO_INSTITUTIONS]
+    provider_ports = [free_port(HOST) for _ in institutions]
     certauth_url = f"https://{HOST}:{certauth_port}"
     operator_url = f"https://{HOST}:{operator_port}"
     holders = [portal_holder]
@@ -266,11 +280,11 @@ async def start_ecosystem(
                     "auth_type": "01",
                 },
             )
-            for plan, port in zip(DEMO_INSTITUTIONS, provider_ports, strict=True)
+            for plan, port in zip(institutions, provider_ports, strict=True)
         ]
         holders += [
             Holder(f"provider-{plan.sector}", reg["org_code"], plan.regno, plan.name)
-            for plan, reg in zip(DEMO_INSTITUTIONS, provider_regs, strict=True)
+            for plan, reg in zip(institutions, provider_regs, strict=True)
         ]
         operator_reg = await _register(
             http,
@@ -348,7 +362,7 @@ async def start_ecosystem(
             report("certificates", start + len(chunk), len(population))
 
     providers: list[ProviderHandle] = []
-    for plan, port, reg in zip(DEMO_INSTITUTIONS, provider_ports, provider_regs, strict=True):
+    for plan, port, reg in zip(institutions, provider_ports, provider_regs, strict=True):
         provider_db_url = db_url(f"provider-{reg['org_code']}")
         server, _ = await _serve_both(
             f"provider-{plan.sector}",
@@ -538,11 +552,11 @@ async def _portal_consents(http: httpx.AsyncClient, eco: Ecosystem, ci: str, ste
 
 
 async def connect_person(
-    http: httpx.AsyncClient, eco: Ecosystem, person: Person
+    http: httpx.AsyncClient, eco: Ecosystem, person: Person, org_codes: list[str] | None = None
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """What a person does in the operator's app: sign up (identity approved at the CA with the PIN), consent to every
-    demo provider with one signature, and wait for the collection. Returns the session's Authorization header and
-    the operator's answer to the completed consent (one entry per provider)."""
+    demo provider (or those of `org_codes`) with one signature, and wait for the collection. Returns the session's
+    Authorization header and the operator's answer to the completed consent (one entry per provider)."""
     api = eco.operator.url
 
     async def approve(approval: dict[str, Any], step: str) -> None:
@@ -566,11 +580,11 @@ async def connect_person(
     )
     auth = {"Authorization": f"Bearer {session['session_token']}"}
     listed = _expect(await http.get(f"{api}/api/providers"), "provider list")
-    wanted = {p.org_code for p in eco.providers}
-    org_codes = [p["org_code"] for p in listed["providers"] if p["org_code"] in wanted]
-    if set(org_codes) != wanted:
-        raise SmokeFailure(f"operator lists {len(org_codes)} of {len(wanted)} providers")
-    consent = _expect(await http.post(f"{api}/api/consents", json={"org_codes": org_codes}, headers=auth), "consent")
+    wanted = set(org_codes) if org_codes is not None else {p.org_code for p in eco.providers}
+    chosen = [p["org_code"] for p in listed["providers"] if p["org_code"] in wanted]
+    if set(chosen) != wanted:
+        raise SmokeFailure(f"operator lists {len(chosen)} of {len(wanted)} providers")
+    consent = _expect(await http.post(f"{api}/api/consents", json={"org_codes": chosen}, headers=auth), "consent")
     await approve(consent, "consent")
     completed = _expect(
         await http.post(f"{api}/api/consents/complete", json={"cert_tx_id": consent["cert_tx_id"]}, headers=auth),
@@ -826,3 +840,84 @@ async def renew_certificates_forever(eco: Ecosystem, interval_s: float) -> None:
     while True:
         await renew_due_certificates(eco)
         await asyncio.sleep(interval_s)
+
+
+async def _richest_customer(eco: Ecosystem, provider: ProviderHandle, exclude: set[str], sample: int = 40) -> Person:
+    """Among the first `sample` customers of `provider` not in `exclude` (CIs), the one whose records reach the most
+    APIs (so that the conformance run exercises as much as possible)."""
+    sector = cast(SectorName, provider.sector)
+    candidates = [
+        person
+        for person in eco.people
+        if person.ci not in exclude and is_customer(person, sector, provider.org_code, eco.seed)
+    ][:sample]
+    if not candidates:
+        raise SmokeFailure(f"no seeded person is a customer of {provider.name}")
+    db = Database(provider.database_url)
+    try:
+        reach = [(len({record.api_id for record in await export_customer_records(db, p.ci)}), p) for p in candidates]
+    finally:
+        await db.dispose()
+    return max(reach, key=lambda item: item[0])[1]
+
+
+async def run_conformance_demo(
+    data_dir: Path,
+    *,
+    sectors: list[str],
+    people: int,
+    seed: int,
+    progress: Progress | None = None,
+    pin_kdf_cost: int = DEMO_PIN_KDF_COST,
+) -> dict[str, Any]:
+    """A demo ecosystem with one provider per sector; for each, a customer connects it at the operator (통합인증),
+    and the conformance checker runs against the provider over mutual TLS with the operator's certificate and the
+    customer's token. Reports go to `<data_dir>/conformance/`; returns the summary."""
+    from openmydata.conformance import run_conformance, write_report
+
+    plans = tuple(SECTOR_INSTITUTIONS[sector] for sector in sectors)
+    eco = await start_ecosystem(
+        data_dir, people=people, seed=seed, progress=progress, pin_kdf_cost=pin_kdf_cost, institutions=plans
+    )
+    report_dir = data_dir / "conformance"
+    per_sector: dict[str, dict[str, Any]] = {}
+    try:
+        used: set[str] = set()
+        async with make_client(timeout_s=120) as http, eco.client_as("operator", timeout_s=60) as as_operator:
+            for index, provider in enumerate(eco.providers):
+                person = await _richest_customer(eco, provider, used)
+                used.add(person.ci)
+                _auth, completed = await connect_person(http, eco, person, [provider.org_code])
+                if not all(entry.get("ok") for entry in completed["providers"]):
+                    raise SmokeFailure(f"통합인증 failed at {provider.name}: {completed['providers']}")
+                token = (await holdings(eco.operator_settings, person.ci)).access_tokens[provider.org_code]
+                report = await run_conformance(
+                    as_operator,
+                    base_url=provider.server.url,
+                    org_code=provider.org_code,
+                    token=token,
+                    sectors=[provider.sector],
+                    operator_org_code=eco.operator_org_code,
+                )
+                await asyncio.to_thread(write_report, report, report_dir, provider.sector)
+                per_sector[provider.sector] = report.totals()
+                if progress:
+                    progress("conformance", index + 1, len(eco.providers))
+    finally:
+        await eco.stop()
+    failed = sum(int(totals["failed"]) for totals in per_sector.values())
+    return {
+        "ok": failed == 0,
+        "passed": sum(int(totals["passed"]) for totals in per_sector.values()),
+        "failed": failed,
+        "checks": sum(int(totals["checks"]) for totals in per_sector.values()),
+        "sectors": len(per_sector),
+        "apis_checked": sum(int(totals["apis_checked"]) for totals in per_sector.values()),
+        "apis_exercised": sum(int(totals["apis_exercised"]) for totals in per_sector.values()),
+        "calls": sum(int(totals["calls"]) for totals in per_sector.values()),
+        "reports": str(report_dir),
+        "per_sector": {
+            sector: {key: totals[key] for key in ("passed", "failed", "apis_checked", "not_exercised")}
+            for sector, totals in per_sector.items()
+        },
+    }
