@@ -104,7 +104,7 @@ ATTACKS: dict[str, str] = {
     "cursor_tampered": "a cursor whose position was edited or forged → 400 40001",
     # methods and paths
     "method_not_allowed": "DELETE / PUT / PATCH on information APIs and the token endpoint → 405 40501",
-    "path_unknown": "paths the provider does not serve (other industries, admin, versions) → 404 40401",
+    "path_unknown": "paths the provider does not serve (other industries, admin, odd spellings) → 404 40401",
     "path_traversal_card_id": "../ and encoded traversal in card_id → 40401/40402, never another API's data",
     # API4 — rate limiting
     "rate_limit_per_token": "more calls per minute than rate_limit_per_minute with one token → 429 42901 "

@@ -106,7 +106,6 @@ class TestMethodsAndPaths:
         "path",
         [
             "/v1/insu/insurances",
-            "/v2/bank/accounts",
             "/v1/bank/accounts/deposit",
             "/admin/orgs",
             "/v1/mgmts/orgs",
@@ -119,6 +118,14 @@ class TestMethodsAndPaths:
         token = (await target.grant())["access_token"]
         response = await target.http.get(path, params={"org_code": PROVIDER}, headers=info_headers(token))
         assert rsp(response) == (404, "40401")
+
+    async def test_version_not_served(self, target: Harness) -> None:
+        """A served industry's path under another version: 400 40003 (digest §2.7), not 40401."""
+        token = (await target.grant())["access_token"]
+        response = await target.http.get(
+            "/v2/bank/accounts", params={"org_code": PROVIDER}, headers=info_headers(token)
+        )
+        assert rsp(response) == (400, "40003")
 
     @attack("path_traversal_card_id")
     @pytest.mark.parametrize(

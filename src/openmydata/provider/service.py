@@ -45,7 +45,7 @@ from openmydata.standard.apis.auth import (
     RefreshResponse,
     RevokeRequest,
 )
-from openmydata.standard.catalogue import ApiSpec, Catalogue, Kind, Sector, selector_key
+from openmydata.standard.catalogue import ApiSpec, Catalogue, Kind, selector_key
 from openmydata.standard.client import API_TYPES
 from openmydata.standard.codes import RspCode, StandardError, success_envelope
 from openmydata.standard.consent import SignedConsentContent, TransmissionRequest, decode_signed_content
@@ -557,17 +557,18 @@ class InfoService:
         asset = str(values.get(spec.asset_field) or "")
         if not auth.terms.covers(self.required_scope(call), asset):
             raise StandardError(RspCode.ASSET_NOT_CONSENTED)
-        if asset not in await self._customer_assets(session, auth.consent.customer_id, spec.sector):
+        if asset not in await self._customer_assets(session, auth.consent.customer_id, spec):
             raise StandardError(RspCode.ASSET_INVALID)
 
-    async def _customer_assets(self, session: AsyncSession, customer_id: int, sector: Sector) -> set[str]:
-        try:
-            list_spec = self.catalogue.asset_list_api(sector)
-        except KeyError:
-            return set()
-        rows = await repository.select_records(session, customer_id, list_spec.id, "")
-        field_name = list_spec.asset_id_field or ""
-        return {str(row.payload.get(field_name) or "") for row in rows}
+    async def _customer_assets(self, session: AsyncSession, customer_id: int, spec: ApiSpec) -> set[str]:
+        """The customer's asset identifiers from the asset list(s) `spec` takes its assets from (insurance and
+        e-finance have two lists: an insurance-loan API checks against the loan list, not the insurance list)."""
+        assets: set[str] = set()
+        for list_spec in self.catalogue.asset_lists_for(spec):
+            rows = await repository.select_records(session, customer_id, list_spec.id, "")
+            field_name = list_spec.asset_id_field or ""
+            assets |= {str(row.payload.get(field_name) or "") for row in rows}
+        return assets
 
     def check_range(self, call: InfoCall, values: Mapping[str, Any]) -> tuple[str, str] | None:
         spec = call.spec
@@ -763,17 +764,12 @@ class InfoService:
         the sector's asset (e.g. 통신-002 bills name their mgmt_id) must be covered by the consent."""
         if call.spec.asset_field:
             return lambda _payload: True
-        try:
-            id_field = self.catalogue.asset_list_api(call.spec.sector).asset_id_field
-        except KeyError:
-            id_field = None
+        id_fields = [spec.asset_id_field for spec in self.catalogue.asset_lists_for(call.spec) if spec.asset_id_field]
         scope = self.required_scope(call)
         terms = auth.terms
 
         def consented(payload: Mapping[str, Any]) -> bool:
-            if not id_field or id_field not in payload:
-                return True
-            return terms.covers(scope, str(payload[id_field]))
+            return all(terms.covers(scope, str(payload[name])) for name in id_fields if name in payload)
 
         return consented
 

@@ -233,10 +233,27 @@ class Catalogue:
         ]
 
     def asset_list_api(self, sector: Sector | str) -> ApiSpec:
+        """The sector's (first) asset list API (insurance and e-finance have two: see `asset_lists_for`)."""
         for spec in self.sector(sector):
             if spec.kind is Kind.ASSET_LIST:
                 return spec
         raise KeyError(f"no asset list API for {sector}")
+
+    def asset_lists(self, sector: Sector | str) -> list[ApiSpec]:
+        return [spec for spec in self.sector(sector) if spec.kind is Kind.ASSET_LIST]
+
+    def asset_lists_for(self, spec: ApiSpec) -> list[ApiSpec]:
+        """The asset list(s) an API's assets come from: the one its `source` chain leads to, else every asset list of
+        its sector."""
+        seen: set[str] = set()
+        current: ApiSpec | None = spec
+        while current is not None and current.source is not None and current.id not in seen:
+            seen.add(current.id)
+            origin = self._by_id.get(current.source.api_id)
+            if origin is not None and origin.kind is Kind.ASSET_LIST:
+                return [origin]
+            current = origin
+        return self.asset_lists(spec.sector)
 
     def scopes(self, sector: Sector | str) -> list[str]:
         seen: dict[str, None] = {}
