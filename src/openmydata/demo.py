@@ -842,7 +842,7 @@ async def renew_certificates_forever(eco: Ecosystem, interval_s: float) -> None:
         await asyncio.sleep(interval_s)
 
 
-async def _richest_customer(eco: Ecosystem, provider: ProviderHandle, exclude: set[str], sample: int = 40) -> Person:
+async def _richest_customer(eco: Ecosystem, provider: ProviderHandle, exclude: set[str], sample: int = 200) -> Person:
     """Among the first `sample` customers of `provider` not in `exclude` (CIs), the one whose records reach the most
     APIs (so that the conformance run exercises as much as possible)."""
     sector = cast(SectorName, provider.sector)

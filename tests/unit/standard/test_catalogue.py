@@ -149,7 +149,7 @@ class TestCatalogueIntegrity:
         assert CATALOGUE.scopes(Sector.CARD) == ["card.list", "card.card", "card.point", "card.bill", "card.loan"]
         assert CATALOGUE.scopes("telecom") == ["telecom.list", "telecom.mgmt"]
         with pytest.raises(KeyError):
-            CATALOGUE.asset_list_api(Sector.P2P)
+            CATALOGUE.asset_list_api(Sector.USURY)
 
 
 class TestKeys:
