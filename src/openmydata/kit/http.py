@@ -70,3 +70,5 @@ def map_exceptions(peer: str) -> Iterator[None]:
         raise PeerUnavailable(peer, f"timeout ({type(exc).__name__})") from exc
     except httpx.TransportError as exc:
         raise PeerUnavailable(peer, f"transport error ({type(exc).__name__})") from exc
+    except httpx.InvalidURL as exc:
+        raise PeerUnavailable(peer, "invalid URL") from exc

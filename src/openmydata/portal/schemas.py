@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import httpx
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from openmydata.standard.apis.support import INDUSTRIES
@@ -12,7 +13,23 @@ from openmydata.standard.apis.support import INDUSTRIES
 OrgTypeCode = Literal["01", "02", "03", "04", "05", "06", "99"]
 OrgCodeText = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{10}$")]
 Regno = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")]
-Url = Annotated[str, StringConstraints(pattern=r"^https?://[\x21-\x7e]+$", max_length=256)]
+
+
+def _reachable_url(value: str) -> str:
+    """A URL other participants can call: it parses, names a host, and any port is in range."""
+    try:
+        url = httpx.URL(value)
+        port = url.port
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ValueError("not a valid URL") from exc
+    if not url.host or (port is not None and not 0 < port < 65536):
+        raise ValueError("not a valid URL")
+    return value
+
+
+Url = Annotated[
+    str, StringConstraints(pattern=r"^https?://[\x21-\x7e]+$", max_length=256), AfterValidator(_reachable_url)
+]
 Uri = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*:[\x21-\x7e]+$", max_length=100)]
 
 PROVIDER_TYPES = frozenset({"01", "02", "04"})
