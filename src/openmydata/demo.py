@@ -13,6 +13,7 @@ import functools
 import hashlib
 import os
 import secrets
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from openmydata.kit import logging as log
 from openmydata.kit.clock import today_kst
 from openmydata.kit.db import Database, sqlite_url
 from openmydata.kit.http import make_client
-from openmydata.kit.server import RunningServer, free_port, start_server
+from openmydata.kit.server import RunningServer, port_of, reserve_port, start_server
 from openmydata.kit.tls import TlsIdentity, certificate_fingerprint, start_tls_server
 from openmydata.operator.app import create_app as create_operator
 from openmydata.operator.inspection import holdings, rows_held
@@ -185,22 +186,23 @@ def _tls_settings(store: CertificateStore, name: str, peer_check: str) -> dict[s
 
 
 async def _serve_both(
-    name: str, app: Any, store: CertificateStore, *, peer_port: int, public_port: int | None = None
+    name: str, app: Any, store: CertificateStore, *, peer: socket.socket, public: socket.socket | None = None
 ) -> tuple[RunningServer, RunningServer | None]:
-    """The participant's mutual-TLS listener (which runs the app's lifespan) and, when `public_port` is given, a
-    plain-HTTP listener on the same app for people and administrators."""
-    peer = await start_tls_server(
+    """The participant's mutual-TLS listener (which runs the app's lifespan) and, when `public` is given, a
+    plain-HTTP listener on the same app for people and administrators. The sockets come from `reserve_port`: their
+    ports were registered at the portal before the servers start, and nobody else can take them meanwhile."""
+    peer_server = await start_tls_server(
         f"{name}:tls",
         app,
         identity=TlsIdentity(store.files(name)),
         host=HOST,
-        port=peer_port,
+        sock=peer,
         reload_interval_s=DEMO_TLS_RELOAD_S,
     )
-    public = None
-    if public_port is not None:
-        public = await start_server(name, app, host=HOST, port=public_port, lifespan="off")
-    return peer, public
+    public_server = None
+    if public is not None:
+        public_server = await start_server(name, app, host=HOST, sock=public, lifespan="off")
+    return peer_server, public_server
 
 
 async def start_ecosystem(
@@ -239,14 +241,17 @@ async def start_ecosystem(
         )
     )
     portal_peer, portal_public = await _serve_both(
-        "portal", portal_app, store, peer_port=free_port(HOST), public_port=free_port(HOST)
+        "portal", portal_app, store, peer=reserve_port(HOST), public=reserve_port(HOST)
     )
     assert portal_public is not None
     portal = portal_public
     servers += [portal_peer, portal]
-    certauth_port, certauth_public_port = free_port(HOST), free_port(HOST)
-    operator_port, operator_public_port = free_port(HOST), free_port(HOST)
-    provider_ports = [free_port(HOST) for _ in institutions]
+    certauth_socket, certauth_public_socket = reserve_port(HOST), reserve_port(HOST)
+    operator_socket, operator_public_socket = reserve_port(HOST), reserve_port(HOST)
+    provider_sockets = [reserve_port(HOST) for _ in institutions]
+    certauth_port, certauth_public_port = port_of(certauth_socket), port_of(certauth_public_socket)
+    operator_port, operator_public_port = port_of(operator_socket), port_of(operator_public_socket)
+    provider_ports = [port_of(sock) for sock in provider_sockets]
     certauth_url = f"https://{HOST}:{certauth_port}"
     operator_url = f"https://{HOST}:{operator_port}"
     holders = [portal_holder]
@@ -341,8 +346,8 @@ async def start_ecosystem(
                 )
             ),
             store,
-            peer_port=certauth_port,
-            public_port=certauth_public_port,
+            peer=certauth_socket,
+            public=certauth_public_socket,
         )
         assert certauth_public is not None
         certauth = certauth_public
@@ -362,7 +367,7 @@ async def start_ecosystem(
             report("certificates", start + len(chunk), len(population))
 
     providers: list[ProviderHandle] = []
-    for plan, port, reg in zip(institutions, provider_ports, provider_regs, strict=True):
+    for plan, port, sock, reg in zip(institutions, provider_ports, provider_sockets, provider_regs, strict=True):
         provider_db_url = db_url(f"provider-{reg['org_code']}")
         server, _ = await _serve_both(
             f"provider-{plan.sector}",
@@ -384,7 +389,7 @@ async def start_ecosystem(
                 )
             ),
             store,
-            peer_port=port,
+            peer=sock,
         )
         servers.append(server)
         providers.append(ProviderHandle(plan.sector, plan.name, reg["org_code"], provider_db_url, server))
@@ -433,8 +438,8 @@ async def start_ecosystem(
         "operator",
         create_operator(operator_settings),
         store,
-        peer_port=operator_port,
-        public_port=operator_public_port,
+        peer=operator_socket,
+        public=operator_public_socket,
     )
     assert operator_public is not None
     servers += [operator_peer, operator_public]

@@ -12,9 +12,24 @@ from starlette.types import ASGIApp
 
 
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port that was free a moment ago (another process may take it before it is bound again: prefer
+    `reserve_port` when the port must be known long before the server starts)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def reserve_port(host: str = "127.0.0.1") -> socket.socket:
+    """A socket bound to a free port and kept: nobody else can take the port before a server is started on it
+    (`start_server(..., sock=...)`). Its port is `port_of(sock)`."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    return sock
+
+
+def port_of(sock: socket.socket) -> int:
+    return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -42,13 +57,19 @@ async def start_server(
     port: int | None = None,
     log_level: str = "warning",
     lifespan: Literal["on", "off"] = "on",
+    sock: socket.socket | None = None,
 ) -> RunningServer:
     """Start `app` with uvicorn on `host:port` (a free port when None) and wait until it accepts connections.
-    `lifespan="off"` serves an app whose lifespan another listener already runs (one app, two listeners)."""
-    port = port or free_port(host)
+    `lifespan="off"` serves an app whose lifespan another listener already runs (one app, two listeners); `sock`
+    is a socket from `reserve_port` to serve on."""
+    if sock is None and port is None:
+        sock = reserve_port(host)
+    if sock is not None:
+        port = port_of(sock)
+    assert port is not None
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan=lifespan)
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(), name=f"server:{name}")
+    task = asyncio.create_task(server.serve(sockets=[sock] if sock is not None else None), name=f"server:{name}")
     while not server.started:
         if task.done():
             task.result()

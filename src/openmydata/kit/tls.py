@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import socket
 import ssl
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -27,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from openmydata.kit.pki import subject_serial_number
-from openmydata.kit.server import RunningServer, free_port
+from openmydata.kit.server import RunningServer, port_of, reserve_port
 
 __all__ = [
     "TlsFiles",
@@ -244,6 +245,7 @@ async def start_tls_server(
     log_level: str = "warning",
     lifespan: Literal["on", "off"] = "on",
     reload_interval_s: float | None = None,
+    sock: socket.socket | None = None,
 ) -> TlsRunningServer:
     """Like `kit.server.start_server`, but serving HTTPS with TLS 1.3 only and a required client certificate
     issued by one of `ca_pems`; the app finds the client certificate with `peer_certificate(scope)`. With
@@ -253,7 +255,11 @@ async def start_tls_server(
         cert_pem, key_pem, ca_bundle = identity.files.read()
         ca_pems = [ca_bundle]
     cas = list(ca_pems)
-    port = port or free_port(host)
+    if sock is None and port is None:
+        sock = reserve_port(host)
+    if sock is not None:
+        port = port_of(sock)
+    assert port is not None
     with tempfile.TemporaryDirectory(prefix="openmydata-tls-") as directory:
         cert_file = Path(directory) / "cert.pem"
         key_file = Path(directory) / "key.pem"
@@ -279,7 +285,7 @@ async def start_tls_server(
     # uvicorn's own context allows TLS 1.2; replace it (Server.serve keeps a loaded config as it is).
     config.ssl = identity.server_context() if identity is not None else server_context(cert_pem, key_pem, cas)
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(), name=f"server:{name}")
+    task = asyncio.create_task(server.serve(sockets=[sock] if sock is not None else None), name=f"server:{name}")
     while not server.started:
         if task.done():
             task.result()
