@@ -87,10 +87,16 @@ def _certificates(signed_data: Any) -> list[tuple[Any, x509.Certificate]]:
     for choice in signed_data["certificates"] or []:
         if choice.name != "certificate":
             continue
+        raw = choice.chosen.dump()
         try:
-            found.append((choice.chosen, x509.load_der_x509_certificate(choice.chosen.dump())))
+            certificate = x509.load_der_x509_certificate(raw)
         except ValueError as exc:
             raise CmsError("an embedded certificate cannot be read") from exc
+        # A signature BIT STRING must have no unused bits: parsers tolerate a non-zero count there (outside the signed
+        # part), which would give one certificate several byte forms.
+        if bytes(choice.chosen["signature_value"].contents[:1]) != b"\x00":
+            raise CmsError("an embedded certificate's signature is not a whole number of bytes")
+        found.append((choice.chosen, certificate))
     return found
 
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import pytest
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
@@ -128,6 +129,29 @@ class TestVerify:
         )
         with pytest.raises(cms.CmsError, match="certificate"):
             cms.verify(der, [authority().certificate])
+
+
+class TestCanonicalCertificates:
+    def test_a_signature_bit_string_with_unused_bits_is_refused(self) -> None:
+        """Parsers accept a certificate whose signature BIT STRING claims one unused bit when the signature's last
+        bit is zero anyway (that byte is outside what the CA signed), so one certificate would have two byte forms;
+        the verifier refuses it (found by the corruption property test below)."""
+        for _ in range(64):  # half of all signatures end in a zero bit
+            key, certificate = authority().issue_person(CI)
+            raw = certificate.public_bytes(serialization.Encoding.DER)
+            if raw[-1] % 2 == 0:
+                break
+        else:
+            pytest.fail("no certificate whose signature ends in a zero bit")
+        der = cms.sign(CONTENT, key, certificate)
+        signature = asn1_x509.Certificate.load(raw)["signature_value"]
+        unused_bits_at = der.find(raw) + len(raw) - len(signature.contents)
+        assert der[unused_bits_at] == 0
+        corrupted = bytearray(der)
+        corrupted[unused_bits_at] = 1
+        x509.load_der_x509_certificate(bytes(corrupted[der.find(raw) : der.find(raw) + len(raw)]))  # parsers accept it
+        with pytest.raises(cms.CmsError, match="whole number of bytes"):
+            cms.verify(bytes(corrupted), [authority().certificate])
 
 
 class TestContentOf:
