@@ -144,19 +144,30 @@ def sandbox_generate(
 def provider_import(
     file: Annotated[Path, typer.Argument(help="A JSON-lines dataset (standard.dataset.CustomerData per line)")],
     database_url: Annotated[str, typer.Option(envvar="OPENMYDATA_PROVIDER_DATABASE_URL")],
+    profile: Annotated[
+        str, typer.Option(envvar="OPENMYDATA_PROVIDER_STANDARD_PROFILE", help="financial or nationwide")
+    ] = "financial",
 ) -> None:
-    """Import customers into a provider's database (schema migrated first)."""
+    """Import customers into a provider's database (schema migrated first); records are checked against the
+    catalogue of the provider's standard profile."""
     from openmydata.kit.db import Database
     from openmydata.provider.app import MIGRATIONS
     from openmydata.provider.importer import import_customers
+    from openmydata.standard.apis import CATALOGUE
     from openmydata.standard.dataset import load_lines
+    from openmydata.standard.profiles import Profile
+
+    try:
+        catalogue = CATALOGUE.for_profile(Profile(profile))
+    except ValueError as exc:
+        raise typer.BadParameter(f"unknown profile {profile!r} (financial or nationwide)") from exc
 
     async def _run() -> int:
         db = Database(database_url)
         try:
             await db.upgrade(MIGRATIONS)
             with file.open(encoding="utf-8") as handle:
-                return await import_customers(db, load_lines(handle))
+                return await import_customers(db, load_lines(handle), catalogue=catalogue)
         finally:
             await db.dispose()
 
@@ -358,6 +369,10 @@ def conformance_demo(
     people: Annotated[int, typer.Option(min=20, help="Synthetic people to seed")] = 200,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic population")] = 42,
     data_dir: Annotated[Path | None, typer.Option(help="Where databases and reports go")] = None,
+    through_relay: Annotated[
+        bool,
+        typer.Option("--through-relay", help="Put every institution behind one relay (중계기관) and check it there"),
+    ] = False,
 ) -> None:
     """Start a demo ecosystem with one provider per sector and run the conformance checker against each over mutual
     TLS; the last line printed is the JSON summary (passed, failed, sectors, apis_checked, ...)."""
@@ -378,7 +393,9 @@ def conformance_demo(
         bars = _Bars(progress)
         try:
             summary = asyncio.run(
-                demo_module.run_conformance_demo(folder, sectors=chosen, people=people, seed=seed, progress=bars)
+                demo_module.run_conformance_demo(
+                    folder, sectors=chosen, people=people, seed=seed, progress=bars, through_relay=through_relay
+                )
             )
         except demo_module.SmokeFailure as exc:
             print(json.dumps({"ok": False, "error": str(exc)}, ensure_ascii=False))
@@ -458,6 +475,19 @@ def serve_provider(host: str = "127.0.0.1", port: int = 8003) -> None:
         return create_app(settings), settings
 
     _serve("provider", factory, host, port)
+
+
+@serve_app.command("relay")
+def serve_relay(host: str = "127.0.0.1", port: int = 8010) -> None:
+    """중계기관: fronts several institutions' org_codes (settings from OPENMYDATA_RELAY_*, the institutions in
+    OPENMYDATA_RELAY_FRONTED as JSON org_code → base URL)."""
+    from openmydata.provider.relay import RelaySettings, create_relay_app
+
+    def factory() -> tuple[object, ServiceSettings]:
+        settings = RelaySettings()
+        return create_relay_app(settings), settings
+
+    _serve("relay", factory, host, port)
 
 
 @serve_app.command("operator")

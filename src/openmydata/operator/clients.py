@@ -24,6 +24,7 @@ from openmydata.standard.apis.auth import (
     RevokeRequest,
 )
 from openmydata.standard.apis.support import (
+    OperatorStatisticsRequest,
     OrgListResponse,
     SearchRequest,
     SupportTokenRequest,
@@ -93,7 +94,8 @@ class _CachedToken:
 
 
 class PortalClient:
-    """종합포털: 지원-001 (token, scope manage) and 지원-002 (organisation registry), through the catalogue."""
+    """종합포털: 지원-001 (token, scope manage), 지원-002 (organisation registry) and 지원-004 (weekly statistics),
+    through the catalogue."""
 
     def __init__(self, http: httpx.AsyncClient, base_url: str, *, org_code: str, client_id: str, client_secret: str):
         self.api = StandardClient(http, base_url, org_code=org_code, party=Party.OPERATOR, peer="portal")
@@ -120,6 +122,15 @@ class PortalClient:
             return None
         model: OrgListResponse = result.model
         return model
+
+    async def send_statistics(self, report: OperatorStatisticsRequest) -> None:
+        """지원-004: one weekly report (a re-send for the same week replaces the earlier one at the portal)."""
+        try:
+            await self.api.call("지원-004", report, token=await self._token.get())
+        except ApiCallError as exc:
+            if exc.status_code != 401:
+                raise
+            await self.api.call("지원-004", report, token=await self._token.get(renew=True))
 
 
 @dataclass(frozen=True)

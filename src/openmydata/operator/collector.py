@@ -13,14 +13,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
-from openmydata.kit.clock import add_months, to_date
+from openmydata.kit.clock import add_months, to_date, utcnow
 from openmydata.kit.errors import PeerUnavailable
 from openmydata.kit.logging import get_logger
 from openmydata.standard.catalogue import ApiSpec, Kind, record_natural_key, selector_key
@@ -189,6 +190,17 @@ def extract(spec: ApiSpec, key: str, result: ApiResult[Any]) -> list[tuple[str, 
     return items
 
 
+@dataclass(frozen=True)
+class CallTiming:
+    """One HTTP call of an info API (one page): when it was answered, how, and how long it took (statistics)."""
+
+    api_id: str
+    at: datetime
+    rsp_ms: int
+    status_code: int | None  # None: no answer (the provider could not be reached)
+    rsp_code: str | None
+
+
 @dataclass
 class ProviderCollection:
     """What one provider returned in one collection run."""
@@ -198,6 +210,7 @@ class ProviderCollection:
     marks: dict[tuple[str, str], str] = field(default_factory=dict)
     errors: list[tuple[str, str]] = field(default_factory=list)
     calls_ok: int = 0
+    timings: list[CallTiming] = field(default_factory=list)
 
     @property
     def unavailable(self) -> bool:
@@ -245,20 +258,31 @@ async def collect_provider(
         except ValidationError:
             outcome.errors.append((spec.id, BAD_REQUEST))
             return
+        started = time.perf_counter()
+
+        def timed(status_code: int | None, rsp_code: str | None) -> None:
+            elapsed = max(0, round((time.perf_counter() - started) * 1000))
+            outcome.timings.append(CallTiming(spec.id, utcnow(), elapsed, status_code, rsp_code))
+
         try:
             first = True
-            async for page in client.pages(spec.id, request, token=token, api_type=api_type):
+            # the entry as given (an API served under several industries is bound to the provider's)
+            async for page in client.pages(spec, request, token=token, api_type=api_type):
+                timed(page.status_code, page.rsp_code)
                 stamp = page.raw.get("search_timestamp") if first else None
                 first = False
                 if isinstance(stamp, str) and stamp and not page.up_to_date:
                     outcome.marks[(spec.id, call.key)] = stamp
                 for key, natural, payload in extract(spec, call.key, page):
                     outcome.items.setdefault(spec.id, {})[(key, natural)] = payload
+                started = time.perf_counter()
             outcome.calls_ok += 1
         except ApiCallError as exc:
+            timed(exc.status_code, exc.code or None)
             _logger.info("collection call refused", org_code=org_code, api_id=spec.id, code=exc.code)
             outcome.errors.append((spec.id, exc.code or str(exc.status_code)))
         except PeerUnavailable:
+            timed(None, None)
             _logger.info("provider unavailable", org_code=org_code, api_id=spec.id)
             outcome.errors.append((spec.id, UNAVAILABLE))
 

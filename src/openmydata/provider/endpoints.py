@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from openmydata.kit import logging as log
 from openmydata.kit.clock import utcnow
 from openmydata.kit.db import Database
 from openmydata.kit.errors import TRAN_ID_HEADER, OAuthError, PeerError, PeerUnavailable, ServiceError
-from openmydata.provider import repository
+from openmydata.provider import authorize, repository
 from openmydata.provider.models import AccessRecord, RegistryService
 from openmydata.provider.registry import RegistrySynchroniser
 from openmydata.provider.service import (
@@ -40,11 +41,12 @@ from openmydata.standard.client import API_TYPE
 from openmydata.standard.codes import RspCode, StandardError, success_envelope
 from openmydata.standard.formats import is_valid_tran_id
 from openmydata.standard.peers import Peer, peer_of
+from openmydata.standard.profiles import response_codes
 
 _logger = log.get_logger("openmydata.provider")
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-AUTH_APIS = ("개별인증-003", "개별인증-004", "통합인증-002")
+AUTH_APIS = ("개별인증-001", "개별인증-002", "개별인증-003", "개별인증-004", "통합인증-002")
 
 
 @dataclass
@@ -169,7 +171,11 @@ def _loggable_tran_id(value: str | None) -> str | None:
     return text if text and text.isascii() and text.isprintable() else None
 
 
-def _access_record(call: InfoCall, status_code: int, rsp_code: str) -> AccessRecord:
+def _elapsed_ms(started: float) -> int:
+    return max(0, round((time.perf_counter() - started) * 1000))
+
+
+def _access_record(call: InfoCall, status_code: int, rsp_code: str, rsp_ms: int | None = None) -> AccessRecord:
     trail = call.trail
     return AccessRecord(
         at=utcnow(),
@@ -181,6 +187,7 @@ def _access_record(call: InfoCall, status_code: int, rsp_code: str) -> AccessRec
         key=trail.key,
         status_code=status_code,
         rsp_code=rsp_code,
+        rsp_ms=rsp_ms,
     )
 
 
@@ -188,6 +195,7 @@ def _info_endpoint(route: Route) -> Callable[..., Awaitable[Response]]:
     spec, industry = route.spec, route.industry
 
     async def endpoint(request: Request, session: AsyncSession = Depends(db_session, scope="function")) -> Response:
+        started = time.perf_counter()  # rsp_ms: from reading the request to the answer (weekly statistics)
         provider = context(request)
         peer = peer_of(request)
         call = InfoCall(
@@ -206,10 +214,16 @@ def _info_endpoint(route: Route) -> Callable[..., Awaitable[Response]]:
         except ServiceError as exc:
             # The request's transaction rolls back; the access record of the refusal is kept in its own.
             async with provider.db.transaction() as audit:
-                await repository.add_access_record(audit, _access_record(call, exc.status_code, exc.rsp_code))
+                await repository.add_access_record(
+                    audit, _access_record(call, exc.status_code, exc.rsp_code, _elapsed_ms(started))
+                )
             raise
-        await repository.add_access_record(session, _access_record(call, 200, str(body.get("rsp_code", ""))))
-        return JSONResponse(body)
+        await repository.add_access_record(
+            session, _access_record(call, 200, str(body.get("rsp_code", "")), _elapsed_ms(started))
+        )
+        # The access record keeps the situation's financial code (the statistics read it); the answer is in the
+        # provider's profile's code set (20001/20002 for a nationwide-profile provider).
+        return JSONResponse(response_codes(provider.settings.standard_profile).answer(body))
 
     endpoint.__name__ = f"api_{spec.api_code.lower()}_{industry}"
     return endpoint
@@ -284,7 +298,8 @@ def build_router(settings: ProviderSettings, catalogue: Catalogue) -> APIRouter:
 
     @router.post("/oauth/2.0/token")
     async def token(request: Request) -> Response:
-        """통합인증-002 (grant_type=password) and 개별인증-003 (grant_type=refresh_token)."""
+        """통합인증-002 (grant_type=password), 개별인증-002 (grant_type=authorization_code, `provider.authorize`) and
+        개별인증-003 (grant_type=refresh_token)."""
         provider = context(request)
         form = await _form(request)
         grant_type = form.get("grant_type")
@@ -292,6 +307,10 @@ def build_router(settings: ProviderSettings, catalogue: Catalogue) -> APIRouter:
             body = await _integrated_auth(provider, form, peer_of(request))
         elif grant_type == "refresh_token":
             body = await _refresh(provider, form, peer_of(request))
+        elif grant_type == "authorization_code":
+            code_request = authorize.parse_code_request(provider.settings.org_code, form)
+            client = await _client(provider, code_request.client_id, code_request.client_secret, peer=peer_of(request))
+            body = await authorize.redeem_code(request, provider, code_request, client, peer_of(request))
         elif not grant_type:
             raise OAuthError("invalid_request", "grant_type is missing")
         else:
@@ -307,7 +326,7 @@ def build_router(settings: ProviderSettings, catalogue: Catalogue) -> APIRouter:
         client = await _client(provider, revoke_request.client_id, revoke_request.client_secret, peer=peer_of(request))
         async with provider.db.transaction() as session:
             body = await revoke_token(session, revoke_request, client, provider.codec)
-        return JSONResponse(body, headers=NO_STORE)
+        return JSONResponse(response_codes(provider.settings.standard_profile).answer(body), headers=NO_STORE)
 
     entries = api_list_entries(settings, catalogue)
 
@@ -325,7 +344,7 @@ def build_router(settings: ProviderSettings, catalogue: Catalogue) -> APIRouter:
             raise StandardError(RspCode.BAD_PARAMETER, "org_code")
         spec = next(spec for spec in provider.catalogue if spec.kind is Kind.API_LIST)
         body = {
-            **success_envelope(),
+            **response_codes(provider.settings.standard_profile).answer(success_envelope()),
             "version": provider.settings.api_version,
             "min_version": provider.settings.api_min_version,
             "api_cnt": len(entries),

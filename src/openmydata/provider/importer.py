@@ -8,8 +8,9 @@ one, and objects that disappeared leave a tombstone that moves the MT of their l
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +19,19 @@ from pydantic import ValidationError
 from openmydata.kit.clock import as_utc, utcnow
 from openmydata.kit.db import Database
 from openmydata.provider import repository
+from openmydata.provider.authorize import DEFAULT_PIN_KDF_COST, hash_login_pin
 from openmydata.standard.apis import CATALOGUE
 from openmydata.standard.catalogue import ApiSpec, Catalogue, Kind
 from openmydata.standard.dataset import CustomerData, StoredRecord
 
-__all__ = ["InvalidImportError", "export_customer_records", "import_customers", "record_period"]
+__all__ = [
+    "InvalidImportError",
+    "export_customer_records",
+    "import_customers",
+    "import_login_hashes",
+    "import_login_pins",
+    "record_period",
+]
 
 
 class InvalidImportError(ValueError):
@@ -216,3 +225,47 @@ async def export_customer_records(db: Database, ci: str) -> list[StoredRecord]:
             return []
         rows = await repository.live_records(session, customer.id)
     return [StoredRecord(api_id=row.api_id, key=row.key, period=row.period, payload=row.payload) for row in rows]
+
+
+async def import_login_pins(
+    db: Database, pins: Mapping[str, str], *, kdf_cost: int = DEFAULT_PIN_KDF_COST, batch_size: int = 500
+) -> int:
+    """Set the six-digit PIN customers sign in with on the provider's own login page (개별인증-001), by CI; kept as
+    scrypt hashes (cost `kdf_cost`). CIs that are not customers are skipped; returns how many logins were set. The
+    sandbox gives each person one PIN (`Person.pin`); a real institution would hand over its customers' existing
+    credentials instead (`import_login_hashes`)."""
+    for pin in pins.values():
+        if len(pin) != 6 or not pin.isdigit():
+            raise InvalidImportError("a login PIN is six digits")
+    hashes = await asyncio.to_thread(_hash_pins, pins, kdf_cost)
+    return await import_login_hashes(db, hashes, batch_size=batch_size)
+
+
+async def import_login_hashes(db: Database, hashes: Mapping[str, str], *, batch_size: int = 500) -> int:
+    """Set customers' login PIN hashes (`provider.authorize.hash_login_pin` format) by CI, which also clears any
+    failed attempts and lock. CIs that are not customers are skipped; returns how many logins were set."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be positive")
+    cis = list(hashes)
+    count = 0
+    for start in range(0, len(cis), batch_size):
+        now = utcnow()
+        async with db.transaction() as session:
+            known = await repository.customer_ids_by_ci(session, cis[start : start + batch_size])
+            rows = [
+                {
+                    "customer_id": known[ci],
+                    "pin_hash": hashes[ci],
+                    "failures": 0,
+                    "locked_until": None,
+                    "updated_at": now,
+                }
+                for ci in known
+            ]
+            await repository.save_customer_logins(session, rows)
+        count += len(rows)
+    return count
+
+
+def _hash_pins(pins: Mapping[str, str], cost: int) -> dict[str, str]:
+    return {ci: hash_login_pin(pin, cost) for ci, pin in pins.items()}

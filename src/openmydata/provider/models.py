@@ -155,6 +155,57 @@ class AccessRecord(Base):
     key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status_code: Mapped[int] = mapped_column(Integer)
     rsp_code: Mapped[str] = mapped_column(String(5))
+    # How long the provider took to answer, in milliseconds (weekly statistics, 지원-005); None on older rows.
+    rsp_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class CustomerLogin(Base):
+    """How a customer signs in on the institution's own login page (개별인증-001): a six-digit PIN kept as a
+    scrypt hash, and the consecutive failures that lock the login for a while (`provider.authorize`)."""
+
+    __tablename__ = "customer_logins"
+
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+AUTHZ_LOGIN = "login"  # waiting for the customer to sign in
+AUTHZ_SELECT = "select"  # signed in, choosing assets and scopes
+AUTHZ_ISSUED = "issued"  # code handed to the operator, not redeemed yet
+AUTHZ_REDEEMED = "redeemed"  # code exchanged for tokens (개별인증-002)
+AUTHZ_ENDED = "ended"  # cancelled, refused or failed
+
+
+class Authorization(Base):
+    """One 개별인증-001 request: the person's way through the login and asset-selection pages (bound to one browser
+    by a cookie, `browser_hash`, and to the pages by `csrf`), then the authorization code it ends in, kept as its
+    SHA-256 only, single use, bound to the client, its redirect_uri and the PKCE challenge. `terms` is the consent
+    the person chose; it is recorded (and tokens issued) when the code is redeemed, under `consent_id`."""
+
+    __tablename__ = "authorizations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    browser_hash: Mapped[str] = mapped_column(String(64))
+    csrf: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[str] = mapped_column(String(50))
+    rcv_org_code: Mapped[str] = mapped_column(String(10))
+    redirect_uri: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(40))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    app_scheme: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    user_ci: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    customer_id: Mapped[int | None] = mapped_column(Id, ForeignKey("customers.id", ondelete="CASCADE"), nullable=True)
+    login_failures: Mapped[int] = mapped_column(Integer, default=0)
+    terms: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    consent_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    redeemed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 # The tamper-evident audit log (kit.audit): consent events and every information API access.

@@ -12,10 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openmydata.kit.audit import AuditChain
 from openmydata.kit.clock import as_utc
 from openmydata.provider.models import (
+    AUTHZ_ISSUED,
+    AUTHZ_REDEEMED,
     CONSENT_ACTIVE,
     AccessRecord,
+    Authorization,
     Consent,
     Customer,
+    CustomerLogin,
     Record,
     RegistryOrg,
     RegistryService,
@@ -199,6 +203,59 @@ async def revoke_tokens(
     await session.execute(statement.values(revoked_at=at))
 
 
+# 개별인증: customer logins and authorization requests (provider.authorize) ------------------------------------
+
+
+async def save_customer_logins(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Set the login rows (customer_id, pin_hash, failures, locked_until, updated_at) of these customers."""
+    for chunk in _chunks(rows):
+        await session.execute(
+            delete(CustomerLogin).where(CustomerLogin.customer_id.in_([row["customer_id"] for row in chunk]))
+        )
+        await session.execute(insert(CustomerLogin), list(chunk))
+
+
+async def customer_login(session: AsyncSession, customer_id: int) -> CustomerLogin | None:
+    return await session.get(CustomerLogin, customer_id)
+
+
+async def customers_by_name_and_birth_date(session: AsyncSession, name: str, birth_date: str) -> list[Customer]:
+    result = await session.execute(
+        select(Customer).where(Customer.name == name, Customer.birth_date == birth_date).order_by(Customer.id)
+    )
+    return list(result.scalars().all())
+
+
+async def add_authorization(session: AsyncSession, authorization: Authorization) -> None:
+    session.add(authorization)
+    await session.flush()
+
+
+async def get_authorization(session: AsyncSession, authorization_id: str) -> Authorization | None:
+    return await session.get(Authorization, authorization_id)
+
+
+async def authorization_by_code(session: AsyncSession, code_hash: str) -> Authorization | None:
+    result = await session.execute(select(Authorization).where(Authorization.code_hash == code_hash))
+    return result.scalar_one_or_none()
+
+
+async def claim_authorization_code(session: AsyncSession, authorization_id: str, at: datetime) -> bool:
+    """Mark an issued code redeemed; False when it was not (any more) in the issued state, so that of two
+    concurrent redemptions only one wins."""
+    result = await session.execute(
+        update(Authorization)
+        .where(Authorization.id == authorization_id, Authorization.status == AUTHZ_ISSUED)
+        .values(status=AUTHZ_REDEEMED, redeemed_at=at)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def delete_authorizations_before(session: AsyncSession, moment: datetime) -> None:
+    """Forget authorization requests (and their codes) that expired before `moment`."""
+    await session.execute(delete(Authorization).where(Authorization.expires_at < moment))
+
+
 # Registry (지원-002 / 지원-003) --------------------------------------------------------------------------------
 
 
@@ -277,3 +334,50 @@ async def access_records(session: AsyncSession, consent_id: str | None = None) -
         statement = statement.where(AccessRecord.consent_id == consent_id)
     result = await session.execute(statement)
     return list(result.scalars().all())
+
+
+# Weekly statistics (지원-005) and status (지원-102) -------------------------------------------------------------
+
+
+async def calls_between(session: AsyncSession, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
+    """(at, api_id, api_type, rsp_code, rsp_ms, client_id, rcv_org_code) of every information API call in
+    [start, end) whose consent is known (a call refused before its token was read names no operator service)."""
+    result = await session.execute(
+        select(
+            AccessRecord.at,
+            AccessRecord.api_id,
+            AccessRecord.api_type,
+            AccessRecord.rsp_code,
+            AccessRecord.rsp_ms,
+            Consent.client_id,
+            Consent.rcv_org_code,
+        )
+        .join(Consent, Consent.id == AccessRecord.consent_id)
+        .where(AccessRecord.at >= start, AccessRecord.at < end)
+        .order_by(AccessRecord.id)
+    )
+    return [tuple(row) for row in result.all()]
+
+
+async def consents_between(session: AsyncSession, start: datetime, end: datetime) -> list[Consent]:
+    """Consents held at some moment of [start, end): given before `end`, not ended before `start` (by their
+    end_at, or by a revocation or replacement, which sets updated_at)."""
+    result = await session.execute(
+        select(Consent)
+        .where(
+            Consent.created_at < end,
+            Consent.end_at >= start,
+            (Consent.status == CONSENT_ACTIVE) | (Consent.updated_at >= start),
+        )
+        .order_by(Consent.created_at, Consent.id)
+    )
+    return list(result.scalars().all())
+
+
+async def call_outcomes_since(session: AsyncSession, since: datetime) -> tuple[int, int]:
+    """(calls, calls this side failed: HTTP 5xx) among the information API calls since `since`."""
+    result = await session.execute(
+        select(func.count(), func.count().filter(AccessRecord.status_code >= 500)).where(AccessRecord.at >= since)
+    )
+    calls, failed = result.one()
+    return int(calls or 0), int(failed or 0)

@@ -47,7 +47,7 @@ from openmydata.standard.apis.auth import (
 )
 from openmydata.standard.catalogue import ApiSpec, Catalogue, Kind, selector_key
 from openmydata.standard.client import API_TYPES
-from openmydata.standard.codes import RspCode, StandardError, success_envelope
+from openmydata.standard.codes import RspCode, Situation, StandardError, success_envelope
 from openmydata.standard.consent import SignedConsentContent, TransmissionRequest, decode_signed_content
 from openmydata.standard.formats import is_valid_tran_id, parse_tx_id
 from openmydata.standard.paging import (
@@ -268,47 +268,22 @@ class IntegratedAuthGrant:
         customer = await repository.customer_by_ci(session, request.username)
         if customer is None:
             raise OAuthError("unauthorized_user", "no customer with this CI", extra=extra)
-        now = utcnow()
-        earlier = await repository.active_consents(session, customer.id, grant.client.org_code)
-        earlier_ids = [consent.id for consent in earlier]
-        await repository.revoke_tokens(session, earlier_ids, now)
-        await repository.set_consent_status(session, earlier_ids, CONSENT_REPLACED, now)
-        consent = Consent(
-            id=secrets.token_hex(16),
-            customer_id=customer.id,
-            rcv_org_code=grant.client.org_code,
-            client_id=grant.client.client_id,
-            consent=terms.to_wire(),
-            scope=" ".join(_token_scopes(terms, self.settings.industries)),
-            tx_id=request.tx_id,
-            cert_tx_id=request.cert_tx_id,
-            consent_nonce=request.consent_nonce,
-            status=CONSENT_ACTIVE,
-            end_at=as_utc(terms.end),
-            created_at=now,
-            updated_at=now,
-        )
         try:
-            await repository.add_consent(session, consent)
+            _consent, tokens = await record_consent(
+                session,
+                self.issuer,
+                customer_id=customer.id,
+                client=grant.client,
+                terms=terms,
+                scope=token_scope(terms, self.settings.industries),
+                tx_id=request.tx_id,
+                cert_tx_id=request.cert_tx_id,
+                consent_nonce=request.consent_nonce,
+                now=utcnow(),
+                cnf_x5t=cnf_x5t,
+            )
         except IntegrityError as exc:
             raise OAuthError("invalid_grant", "consent_nonce or tx_id was used before", extra=extra) from exc
-        tokens = await self.issuer.issue_pair(session, consent, now, cnf_x5t)
-        await repository.audit(
-            session,
-            "consent_granted",
-            {
-                "consent_id": consent.id,
-                "customer_id": customer.id,
-                "rcv_org_code": consent.rcv_org_code,
-                "client_id": consent.client_id,
-                "tx_id": consent.tx_id,
-                "cert_tx_id": consent.cert_tx_id,
-                "scope": consent.scope,
-                "end_date": terms.end_date,
-                "replaced": earlier_ids,
-            },
-            at=now,
-        )
         return IntegratedAuthResponse(
             tx_id=request.tx_id,
             access_token=tokens.access_token,
@@ -317,6 +292,68 @@ class IntegratedAuthGrant:
             refresh_token_expires_in=tokens.refresh_expires_in,
             scope=tokens.scope,
         ).to_wire()
+
+
+def token_scope(terms: TransmissionRequest, industries: list[str]) -> str:
+    """The scope string of the tokens for a consent: its scopes plus `<industry>.list` (digest §10.7)."""
+    return " ".join(_token_scopes(terms, industries))
+
+
+async def record_consent(
+    session: AsyncSession,
+    issuer: TokenIssuer,
+    *,
+    customer_id: int,
+    client: RegistryService,
+    terms: TransmissionRequest,
+    scope: str,
+    tx_id: str,
+    cert_tx_id: str,
+    consent_nonce: str,
+    now: datetime,
+    cnf_x5t: str | None = None,
+) -> tuple[Consent, IssuedTokens]:
+    """Record a consent of one customer for one operator, replacing the earlier one (its tokens are revoked), issue
+    its token pair and append `consent_granted` to the audit chain: what 통합인증-002 and 개별인증-002 share.
+    Raises IntegrityError when `consent_nonce` or `tx_id` was used before."""
+    earlier = await repository.active_consents(session, customer_id, client.org_code)
+    earlier_ids = [consent.id for consent in earlier]
+    await repository.revoke_tokens(session, earlier_ids, now)
+    await repository.set_consent_status(session, earlier_ids, CONSENT_REPLACED, now)
+    consent = Consent(
+        id=secrets.token_hex(16),
+        customer_id=customer_id,
+        rcv_org_code=client.org_code,
+        client_id=client.client_id,
+        consent=terms.to_wire(),
+        scope=scope,
+        tx_id=tx_id,
+        cert_tx_id=cert_tx_id,
+        consent_nonce=consent_nonce,
+        status=CONSENT_ACTIVE,
+        end_at=as_utc(terms.end),
+        created_at=now,
+        updated_at=now,
+    )
+    await repository.add_consent(session, consent)
+    tokens = await issuer.issue_pair(session, consent, now, cnf_x5t)
+    await repository.audit(
+        session,
+        "consent_granted",
+        {
+            "consent_id": consent.id,
+            "customer_id": customer_id,
+            "rcv_org_code": consent.rcv_org_code,
+            "client_id": consent.client_id,
+            "tx_id": consent.tx_id,
+            "cert_tx_id": consent.cert_tx_id,
+            "scope": consent.scope,
+            "end_date": terms.end_date,
+            "replaced": earlier_ids,
+        },
+        at=now,
+    )
+    return consent, tokens
 
 
 async def _token_state(session: AsyncSession, claims: TokenClaims | None) -> tuple[Token, Consent] | None:
@@ -527,8 +564,13 @@ class InfoService:
         # An ended consent is reported as such even though its tokens are dead too (digest §3.1: 40106).
         if consent.status == CONSENT_ACTIVE and as_utc(consent.end_at) <= now:
             raise StandardError(RspCode.CONSENT_ENDED)
-        if token.revoked_at is not None or consent.status != CONSENT_ACTIVE or as_utc(token.expires_at) <= now:
+        # The nationwide code set tells a withdrawn consent (40107) and an expired token (40108) from a bad one.
+        if consent.status == CONSENT_REVOKED:
+            raise StandardError(RspCode.INVALID_TOKEN, situation=Situation.CONSENT_WITHDRAWN)
+        if token.revoked_at is not None or consent.status != CONSENT_ACTIVE:
             raise StandardError(RspCode.INVALID_TOKEN)
+        if as_utc(token.expires_at) <= now:
+            raise StandardError(RspCode.INVALID_TOKEN, situation=Situation.TOKEN_EXPIRED)
         # RFC 8705: a token bound to a client certificate is only good over a connection with that certificate.
         if claims.cnf_x5t is not None and claims.cnf_x5t != call.peer_thumbprint:
             raise StandardError(
@@ -541,7 +583,8 @@ class InfoService:
         return Authorised(consent, TransmissionRequest.model_validate(consent.consent), claims.scopes, token.jti)
 
     def required_scope(self, call: InfoCall) -> str:
-        return call.spec.scope or f"{call.industry}.list"
+        """The spec's scope under the industry called (IRP-002 at /v1/invest/irps/basic needs invest.irp)."""
+        return call.spec.scope_for(call.industry) or f"{call.industry}.list"
 
     def check_scope(self, call: InfoCall, auth: Authorised) -> None:
         scope = self.required_scope(call)
@@ -692,11 +735,13 @@ class InfoService:
             return success_envelope(RspCode.UP_TO_DATE)
         stamp = search_timestamp_for(utcnow())
         page, next_page = await self._page(session, call, auth, values, "", {})
-        sector_scopes = [
-            target
-            for target in auth.terms.target_info
-            if target.scope.startswith(f"{spec.sector.value}.") and target.scope != f"{spec.sector.value}.list"
-        ]
+        # the scopes of the APIs served with this list (an IRP account is consented by <industry>.irp only)
+        opening = {
+            other.scope
+            for other in self.catalogue.family(spec)
+            if other.scope and other.scope != f"{spec.sector.value}.list"
+        }
+        sector_scopes = [target for target in auth.terms.target_info if target.scope in opening]
         id_field = spec.asset_id_field or ""
         entries = []
         for row in page:

@@ -41,6 +41,9 @@ class ProviderSettings(ServiceSettings):
     org_code: str = "PROVIDER01"
     org_name: str = "오픈뱅크"
     industries: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["bank"])
+    # Which standard the information APIs and response codes follow (`standard.profiles`): the financial one, or
+    # the 2025 nationwide one (telecom only: 통신(전국)-001…004, codes 20001/20002/40107/40108 …).
+    standard_profile: Literal["financial", "nationwide"] = "financial"
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'provider.db'}"
     public_url: str = "http://127.0.0.1:8003"
     portal_url: str = ""  # empty: no registry sync (the registry tables are seeded otherwise)
@@ -50,6 +53,9 @@ class ProviderSettings(ServiceSettings):
     support_client_secret: str = ""
     ca_client_id: str = ""
     ca_client_secret: str = ""
+    # The relays (중계기관, `provider.relay`) this institution is behind, by org_code: a call over a connection from
+    # one of them is identified by the certificate it forwards (RFC 9440 Client-Cert), not by the relay's own.
+    relay_org_codes: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Set these in production: the random defaults invalidate every token and cursor at restart and differ
     # between processes behind one load balancer.
@@ -85,7 +91,29 @@ class ProviderSettings(ServiceSettings):
     # An unknown client_id at the token endpoint triggers a registry re-sync at most this often.
     registry_resync_interval_s: float = Field(default=5.0, ge=0)
 
-    @field_validator("industries", "scheduled_long_range_apis", mode="before")
+    # The portal's calls (지원-101 token, then 지원-102/104): the pair the portal was issued for calling this
+    # provider (empty disables 지원-101), and how its client certificate is recognised (the portal is not in its
+    # own registry: its org_code and SERIALNUMBER are configured, as at the operator). 지원-101 tokens are HS256
+    # with a key derived from token_secret, at most one year, no refresh token (§10.4).
+    portal_client_id: str = ""
+    portal_client_secret: str = ""
+    portal_org_code: str = "W1PRTL0000"
+    portal_serial_num: str = ""
+    portal_token_lifetime_s: int = Field(default=30 * DAY_S, ge=60, le=365 * DAY_S)
+    # Weekly statistics (지원-005, provider.statistics): checked every `statistics_interval_s` seconds in the app's
+    # lifespan (first check one interval after start; 0 disables), the latest due week is sent once. Band 01 of
+    # the two time bands is the peak window `statistics_peak_hours` (HHMM-HHMM, Asia/Seoul), band 02 the rest.
+    statistics_interval_s: float = Field(default=3600, ge=0)
+    statistics_peak_hours: str = "0900-1800"
+    # 지원-102: "01" when the database answers and at most `availability_max_error_rate` of the information API
+    # calls of the last `availability_window_s` seconds failed on this side (HTTP 5xx; judged from
+    # `availability_min_calls` calls on), else "02"; `maintenance` answers "03".
+    availability_window_s: int = Field(default=300, ge=1)
+    availability_max_error_rate: float = Field(default=0.5, ge=0, le=1)
+    availability_min_calls: int = Field(default=10, ge=1)
+    maintenance: bool = False
+
+    @field_validator("industries", "scheduled_long_range_apis", "relay_org_codes", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         """From the environment: `bank,card` or a JSON list."""

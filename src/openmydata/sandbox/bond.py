@@ -11,8 +11,16 @@ monthly instalments at a low rate and miss or delay some of them (`behaviour.pay
 (repay_method 01) pay now and then, each payment clearing the interest accrued at the overdue rate before any
 principal. Balances (채권-002) are the principal left after the transactions (채권-003).
 
-Code values are the sandbox's reading (`CODES`); bond_type 03 (a lender's own loan) belongs to the `usury` industry,
-which the sandbox does not generate (the catalogue serves 채권-001…003 under `bond` only).
+Code values are the sandbox's reading (`CODES`).
+
+The same APIs are served by money lenders (`usury`, 대부업): `USURY` is their sandbox module (`usury_share`,
+`BondCustomer(..., industry="usury")`). A lender's customers are its borrowers, more with risk and less with income
+(`usury_share`: about 1% at average risk, a tenth two standard deviations up); each has one loan (15% two) of
+0.5–30 million KRW lent by the lender itself (bond_type 03, takeover_date = the lending date, init_org_code = the
+lender, no prev_org_code) up to five years before `as_of`, at 15–20% a year (the legal maximum is 20%). A performing
+loan is repaid in monthly annuity instalments (repay_method 02) that risky borrowers pay late or miss (missed months
+are paid with the next one); a defaulted loan is paid now and then (01), or under a debt-adjustment plan (02,
+`is_debt_mgmt`) like a bought debt.
 """
 
 from __future__ import annotations
@@ -54,6 +62,8 @@ ORIGINAL_LENDERS: tuple[tuple[str, int], ...] = (  # (org_code, median principal
 EARLIER_BUYERS = ("R1BUYA0000", "R1BUYB0000", "X1COLA0000")
 
 DEBT = (-1.6, -1.2)  # (miss_base, late_base) of behaviour.payment_states: debtors in arrears miss often
+LENDING = (-3.4, -2.4)  # a money lender's performing borrowers: between a bank loan and a debt in arrears
+LENDING_RATE = (15.0, 20.0)  # % a year on a money lender's loan (legal maximum 20% since July 2021)
 PLAN_RATE = 2.0  # % a year under a debt-adjustment plan
 OVERDUE_RATE = 15.0  # % a year on debts without a plan
 
@@ -64,31 +74,39 @@ class _Debt:
     bond_type: str
     takeover: date
     init_org_code: str
-    prev_org_code: str
+    prev_org_code: str | None
     principal: int  # taken over
     managed: bool
     balance: int = 0
+    instalments: bool = False  # a performing loan repaid monthly (usury)
     transactions: list[dict[str, Any]] = field(default_factory=list)
 
 
 class BondCustomer:
-    """Generates one person's debts at one debt buyer."""
+    """Generates one person's debts at one debt buyer (`industry` bond) or money lender (`usury`)."""
 
-    def __init__(self, person: Person, org_code: str, seed: int, as_of: date):
+    def __init__(self, person: Person, org_code: str, seed: int, as_of: date, industry: str = "bond"):
+        if industry not in ("bond", "usury"):
+            raise ValueError(f"debts are held in bond and usury, not {industry}")
         self.person = person
         self.org_code = org_code
         self.seed = seed
         self.as_of = as_of
+        self.industry = industry
         self.window = Window.ending(as_of)
-        self.rng = derive_rng(seed, "bond", org_code, person.index)
+        self.rng = derive_rng(seed, industry, org_code, person.index)
 
     def build(self, sink: RecordSink) -> dict[str, str]:
         """Add the customer's records to `sink`; returns the customer fields of `CustomerData` (no records)."""
         person, rng = self.person, self.rng
-        scrambled = permute(person.index, 10**8, self.seed, "bond", self.org_code)
+        scrambled = permute(person.index, 10**8, self.seed, self.industry, self.org_code)
         roll = rng.random()
-        count = 1 if roll < 0.75 else 2 if roll < 0.95 else 3
-        debts = [self._debt(f"BD{scrambled:08d}{number:02d}") for number in range(1, count + 1)]
+        if self.industry == "usury":
+            count = 1 if roll < 0.85 else 2
+            debts = [self._loan(f"LN{scrambled:08d}{number:02d}") for number in range(1, count + 1)]
+        else:
+            count = 1 if roll < 0.75 else 2 if roll < 0.95 else 3
+            debts = [self._debt(f"BD{scrambled:08d}{number:02d}") for number in range(1, count + 1)]
         payloads = {}
         for debt in debts:
             payloads[debt.bond_num] = sink.add(
@@ -108,7 +126,7 @@ class BondCustomer:
                 {
                     "prev_org_code": debt.prev_org_code,
                     "is_debt_mgmt": debt.managed,
-                    "repay_method": "02" if debt.managed else "01",
+                    "repay_method": "02" if debt.managed or debt.instalments else "01",
                     "balance_amt": debt.balance,
                     "bond_principal": debt.principal,
                 },
@@ -146,6 +164,58 @@ class BondCustomer:
         else:
             self._sporadic(debt)
         return debt
+
+    def _loan(self, bond_num: str) -> _Debt:
+        """A money lender's own loan (usury): performing and repaid monthly, or defaulted."""
+        person, rng = self.person, self.rng
+        principal = max(500_000, min(30_000_000, int(round(3_000_000 * rng.lognormvariate(0.0, 0.6), -5))))
+        birth = date(int(person.birth_date[:4]), int(person.birth_date[4:6]), 1)
+        earliest = max(add_months(self.as_of, -5 * 12), add_months(birth, 20 * 12))
+        latest = self.as_of - timedelta(days=30)
+        lent = earliest + timedelta(days=rng.randint(0, max(0, (latest - earliest).days)))
+        defaulted = rng.random() < behaviour.logistic(-1.6 + 0.9 * person.risk)
+        managed = defaulted and rng.random() < 0.3
+        debt = _Debt(bond_num, "03", lent, self.org_code, None, principal, managed, instalments=not defaulted)
+        if not defaulted:
+            self._instalments(debt, rng.uniform(*LENDING_RATE), rng.choice((24, 36, 48, 60)))
+            return debt
+        years = max(0, (self.window.start - lent).days) / 365
+        paid_share = min(0.6, years * (0.12 if managed else 0.05) * rng.uniform(0.5, 1.5))
+        debt.balance = int(round(principal * (1 - paid_share), -3))
+        if managed:
+            self._plan(debt)
+        else:
+            self._sporadic(debt)
+        return debt
+
+    def _instalments(self, debt: _Debt, rate: float, term: int) -> None:
+        """Monthly annuity instalments from the month after lending; dues before the window were paid; in the
+        window some are late or missed (paid with the next instalment)."""
+        rng = self.rng
+        monthly = rate / 100 / 12
+        elapsed = _months_between(debt.takeover, self.as_of)
+        while term <= elapsed + 1:  # a loan still listed is not yet repaid: its term outlasts as_of
+            term += 12
+        payment = round(debt.principal * monthly / (1 - (1 + monthly) ** -term))
+        dues = [month_day(*_year_month(add_months(debt.takeover, n)), debt.takeover.day) for n in range(1, term + 1)]
+        before = sum(1 for due in dues if due < self.window.start)
+        growth = (1 + monthly) ** before
+        debt.balance = max(0, round(debt.principal * growth - payment * (growth - 1) / monthly))
+        in_window = [due for due in dues if self.window.start <= due <= self.as_of]
+        states = behaviour.payment_states(rng, self.person.risk, len(in_window), LENDING)
+        missed = 0
+        for due, state in zip(in_window, states, strict=True):
+            if state is behaviour.PaymentState.MISSED or debt.balance <= 0:
+                missed += 1
+                continue
+            paid_on = due if state is behaviour.PaymentState.ON_TIME else due + timedelta(days=rng.randint(1, 10))
+            if paid_on > self.as_of:
+                missed += 1
+                continue
+            interest = round(debt.balance * monthly) * (missed + 1)
+            principal = min(debt.balance, max(0, payment * (missed + 1) - interest))
+            self._transaction(debt, paid_on, seconds_between(rng, 9, 21), principal, interest)
+            missed = 0
 
     def _transaction(self, debt: _Debt, day: date, seconds: int, principal: int, interest: int) -> None:
         debt.balance -= principal
@@ -222,4 +292,52 @@ def customer(person: Person, org_code: str, seed: int, as_of: date) -> BondCusto
     return BondCustomer(person, org_code, seed, as_of)
 
 
-__all__ = ["CODES", "DEBT", "EARLIER_BUYERS", "ORIGINAL_LENDERS", "BondCustomer", "customer", "share"]
+def usury_share(person: Person) -> float:
+    """The probability that `person` borrows from one money lender: about 1% at average risk and income, a tenth
+    two standard deviations up, fewer with income; half for thin-file people; none under 20."""
+    if person.age < 20:
+        return 0.0
+    value = behaviour.logistic(-4.5 + 1.2 * person.risk - 0.4 * person.income_level)
+    return min(0.35, value * (0.5 if person.thin_file else 1.0))
+
+
+def usury_customer(person: Person, org_code: str, seed: int, as_of: date) -> BondCustomer:
+    return BondCustomer(person, org_code, seed, as_of, industry="usury")
+
+
+@dataclass(frozen=True)
+class _Lenders:
+    """The sandbox module of the `usury` industry (`institutions.SECTOR_MODULES`): the same generator as `bond`."""
+
+    def share(self, person: Person) -> float:
+        return usury_share(person)
+
+    def customer(self, person: Person, org_code: str, seed: int, as_of: date) -> BondCustomer:
+        return usury_customer(person, org_code, seed, as_of)
+
+
+USURY = _Lenders()
+
+
+def _months_between(start: date, end: date) -> int:
+    return max(0, (end.year - start.year) * 12 + end.month - start.month)
+
+
+def _year_month(day: date) -> tuple[int, int]:
+    return day.year, day.month
+
+
+__all__ = [
+    "CODES",
+    "DEBT",
+    "EARLIER_BUYERS",
+    "LENDING",
+    "LENDING_RATE",
+    "ORIGINAL_LENDERS",
+    "USURY",
+    "BondCustomer",
+    "customer",
+    "share",
+    "usury_customer",
+    "usury_share",
+]

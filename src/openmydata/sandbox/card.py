@@ -1,4 +1,4 @@
-"""One card customer's data: 카드-001…012 records.
+"""One card customer's data: 카드-001…012 records, and 선불-001…004 for the prepaid cards some hold (`prepaid`).
 
 Per customer 1–3 cards (credit 01 and check 02; thin-file customers hold one check card). Each month of the
 window has domestic approvals (카드-008) whose count and amounts follow the person's spending propensity and a
@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from openmydata.kit.clock import add_months
-from openmydata.sandbox import behaviour, merchants
+from openmydata.sandbox import behaviour, merchants, prepaid
 from openmydata.sandbox.population import Person, derive_rng, permute
 from openmydata.sandbox.records import RecordSink
 from openmydata.sandbox.timeline import (
@@ -155,12 +155,15 @@ class CardCustomer:
             "카드-010",
             {"is_loan_revolving": revolving, "is_loan_short_term": short_term, "is_loan_long_term": long_term},
         )
+        # 선불-001…004, from a random stream of their own (the records above do not depend on them)
+        first_prepaid = prepaid.prepaid_cards(person, self.org_code, self.seed, self.as_of).build(sink)
+        first = min(card.issue for card in cards)
         return {
             "ci": person.ci,
             "name": person.name,
             "birth_date": person.birth_date,
             "phone": person.phone,
-            "reg_date": min(card.issue for card in cards).strftime("%Y%m%d"),
+            "reg_date": min(first, first_prepaid or first).strftime("%Y%m%d"),
         }
 
     # cards ----------------------------------------------------------------------------------------------

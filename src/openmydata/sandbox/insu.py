@@ -1,4 +1,4 @@
-"""One insurance customer's data: 보험-001…012 records (IRP contracts are generated elsewhere).
+"""One insurance customer's data: 보험-001…012 records, and for a few an 개인형 IRP (IRP-001…004, by `irp`).
 
 Who holds what (at one insurer; every sandbox insurer sells every line):
 - indemnity medical (실손) and health/cancer cover for most adult customers; accident cover for some;
@@ -31,7 +31,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from openmydata.kit.clock import add_months
-from openmydata.sandbox import behaviour
+from openmydata.sandbox import behaviour, irp
 from openmydata.sandbox.card import BANK_CODES  # pay_org_code: the bank a 자동이체 premium is drawn from
 from openmydata.sandbox.population import Person, derive_rng, permute, seeded_faker
 from openmydata.sandbox.records import RecordSink
@@ -466,12 +466,14 @@ class InsuranceCustomer:
             self._policy_records(sink, policy, listed[policy.insu_num])
         for loan in loans:
             self._loan_records(sink, loan)
+        first = min(policy.issue for policy in policies)
+        irp.add_irp(sink, person, "insu", self.org_code, self.seed, self.as_of, earliest=first)
         return {
             "ci": person.ci,
             "name": person.name,
             "birth_date": person.birth_date,
             "phone": person.phone,
-            "reg_date": _text(min(policy.issue for policy in policies)),
+            "reg_date": _text(first),
         }
 
     # which lines --------------------------------------------------------------------------------------

@@ -7,11 +7,20 @@ per month and payment method) follow `behaviour.TELECOM_BILL`: riskier people mi
 then paid together with a 2% late fee by direct payment (pay_method 03), which is the clearest delinquency signal
 in the telecom data. Micro-payments are game and content purchases, many for a minority of (young, riskier)
 heavy users.
+
+The nationwide profile's telecom APIs (통신(전국)-001…004) are written from the same lines, bills and payments
+when the sink's catalogue has them (`Catalogue.for_profile`): the contract list with the plan's name
+(`PLAN_NAMES`), each contract's bills and payments per month, and its monthly usage — voice minutes, messages and
+data MB, for every month a bill of the window charges (the month before the charge month) inside the window's 12
+charge months. Usage comes from its own random stream, so the financial records stay the same whichever profile
+is generated; heavier plans and younger people use more data, older people talk more, data-only lines have data
+only.
 """
 
 from __future__ import annotations
 
 import math
+import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -37,6 +46,33 @@ CUSTOMER_SHARE = 0.97
 LATE_FEE_RATE = 0.02  # 연체가산금, once on the overdue amount
 PLANS = (33_000, 45_000, 55_000, 69_000, 79_000, 89_000, 109_000)
 DATA_PLANS = (11_000, 16_500, 22_000)
+# 서비스요금제명 of each monthly fee (the project's own plan names, no real carrier's).
+PLAN_NAMES: dict[int, str] = {
+    33_000: "LTE 슬림 33",
+    45_000: "5G 라이트 45",
+    55_000: "5G 베이직 55",
+    69_000: "5G 스탠다드 69",
+    79_000: "5G 플러스 79",
+    89_000: "5G 프리미엄 89",
+    109_000: "5G 무제한 109",
+    11_000: "데이터 쉐어링 11",
+    16_500: "태블릿 데이터 16.5",
+    22_000: "태블릿 데이터 22",
+}
+# Monthly data (MB) a plan's median user uses, by fee: the unlimited plans' users stream far more.
+PLAN_DATA_MB: dict[int, int] = {
+    33_000: 2_500,
+    45_000: 6_000,
+    55_000: 10_000,
+    69_000: 18_000,
+    79_000: 30_000,
+    89_000: 45_000,
+    109_000: 70_000,
+    11_000: 1_500,
+    16_500: 4_000,
+    22_000: 9_000,
+}
+NATIONWIDE_APIS = ("통신(전국)-001", "통신(전국)-002", "통신(전국)-003", "통신(전국)-004")
 
 
 @dataclass
@@ -71,18 +107,23 @@ class TelecomCustomer:
             lines.append(self._line(2, extra, "02"))
         self._micro_payments(lines[0])
         pay_method = self._pay_method()
-        contracts = {}
+        financial, nationwide = sink.has("통신-001"), sink.has(NATIONWIDE_APIS[0])
+        contracts: dict[str, dict[str, Any]] = {}
+        nationwide_contracts: dict[str, dict[str, Any]] = {}
         for line in lines:
-            contracts[line.mgmt_id] = sink.add(
-                "통신-001",
-                {
-                    "mgmt_id": line.mgmt_id,
-                    "is_consent": False,
-                    "telecom_num": f"{line.number[:3]}-****-{line.number[-4:]}",
-                    "type": line.type,
-                    "status": "01",
-                },
-            )
+            contract = {
+                "mgmt_id": line.mgmt_id,
+                "is_consent": False,
+                "telecom_num": f"{line.number[:3]}-****-{line.number[-4:]}",
+                "type": line.type,
+                "status": "01",
+            }
+            if financial:
+                contracts[line.mgmt_id] = sink.add("통신-001", contract)
+            if nationwide:
+                nationwide_contracts[line.mgmt_id] = sink.add(
+                    NATIONWIDE_APIS[0], {**contract, "plan_name": PLAN_NAMES[line.plan]}
+                )
         bills: dict[str, list[tuple[tuple[int, int], date, int]]] = {}
         for charge_month in self.window.charge_months():
             due = month_day(*charge_month, self.due_day)
@@ -91,14 +132,20 @@ class TelecomCustomer:
             for line in lines:
                 amount = self._bill_amount(line, charge_month)
                 bills.setdefault(line.mgmt_id, []).append((charge_month, due, amount))
-                sink.add(
-                    "통신-002",
-                    {"mgmt_id": line.mgmt_id, "charge_amt": Decimal(amount), "charge_date": due.strftime("%Y%m%d")},
-                    context={"charge_month": month_text(*charge_month)},
-                )
+                if financial:
+                    sink.add(
+                        "통신-002",
+                        {"mgmt_id": line.mgmt_id, "charge_amt": Decimal(amount), "charge_date": due.strftime("%Y%m%d")},
+                        context={"charge_month": month_text(*charge_month)},
+                    )
         for line in lines:
+            payments = self._payments(bills.get(line.mgmt_id, []), pay_method)
+            if nationwide:
+                self._nationwide(sink, line, nationwide_contracts[line.mgmt_id], bills.get(line.mgmt_id, []), payments)
+            if not financial:
+                continue
             source = contracts[line.mgmt_id]
-            for payment in self._payments(bills.get(line.mgmt_id, []), pay_method):
+            for payment in payments:
                 sink.add("통신-003", payment, source=source)
             for day, amount, merchant, title in line.micro:
                 sink.add(
@@ -118,6 +165,44 @@ class TelecomCustomer:
             "birth_date": person.birth_date,
             "phone": person.phone,
             "reg_date": self._reg_date().strftime("%Y%m%d"),
+        }
+
+    def _nationwide(
+        self,
+        sink: RecordSink,
+        line: _Line,
+        contract: dict[str, Any],
+        bills: list[tuple[tuple[int, int], date, int]],
+        payments: list[dict[str, Any]],
+    ) -> None:
+        """통신(전국)-002…004 of one line: usage of the months its bills charge, its bills, its payments."""
+        months = set(self.window.charge_months())
+        usage_rng = derive_rng(self.seed, "telecom-usage", self.org_code, self.person.index, line.mgmt_id)
+        for charge_month, _due, _amount in bills:
+            used = previous_month(*charge_month)
+            if used in months:
+                sink.add(NATIONWIDE_APIS[1], self._usage(usage_rng, line, used), source=contract)
+        for charge_month, due, amount in bills:
+            bill = {"charge_month": month_text(*charge_month), "charge_amt": Decimal(amount)}
+            sink.add(NATIONWIDE_APIS[2], {**bill, "charge_date": due.strftime("%Y%m%d")}, source=contract)
+        for payment in payments:
+            sink.add(NATIONWIDE_APIS[3], payment, source=contract)
+
+    def _usage(self, rng: random.Random, line: _Line, month: tuple[int, int]) -> dict[str, Any]:
+        """One month's voice minutes, messages and data MB on `line`."""
+        age = self.person.age
+        data_mb = PLAN_DATA_MB[line.plan] * (1.3 if age < 30 else 0.7 if age >= 60 else 1.0)
+        data_mb *= math.exp(rng.gauss(0.0, 0.35))
+        if line.type == "01":
+            voice = max(0, round((120 + 3.0 * max(0, age - 25)) * math.exp(rng.gauss(0.0, 0.4))))
+            sms = max(0, round((45 if age < 30 else 25) * math.exp(rng.gauss(0.0, 0.6))))
+        else:
+            voice, sms = 0, 0
+        return {
+            "use_month": month_text(*month),
+            "voice_usage": voice,
+            "sms_usage": sms,
+            "data_usage": Decimal(round(data_mb * 1000)) / 1000,
         }
 
     def _reg_date(self) -> date:

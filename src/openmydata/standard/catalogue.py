@@ -13,15 +13,28 @@ How a sector entry describes its data, so that storage, serving and collection c
 - `source` tells a collector where the values of `key_fields` come from (an earlier API's records);
 - `record_key` is the natural key of one record, used for idempotent upserts at the receiver;
 - `sensitive` maps response fields to the consent flag without which the provider must leave them out.
+
+A few APIs are served under several industries (IRP-001…004 by banks, investment firms and insurers; 채권-001…003
+by debt buyers and money lenders). Their entry lists them in `industries` and is written for the first one
+(`sector`, path `/v1/<sector>/…`, scope `<sector>.…`); `ApiSpec.at(industry)` is the same API as served under
+another industry (path `/v1/<industry>/…`, scope `<industry>.…`), and the catalogue's per-industry views
+(`sector`, `info_apis`, `scopes`, `by_route`) hand out such bound entries. An ID still names one API.
+
+Information APIs belong to one standard profile (`ApiSpec.profile`: the financial standard, or the 2025
+nationwide one, whose telecom APIs differ from 통신-001…004); the OAuth, common and support entries are the
+machinery every profile shares. A catalogue is a view for one profile (`Catalogue.profile`, financial by
+default): its lookups, iteration and per-industry views hold the shared entries and that profile's information
+APIs only, so a provider, collector or checker handed `catalogue.for_profile(...)` derives everything from it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Literal
 
+from openmydata.standard.profiles import Profile
 from openmydata.standard.types import StandardModel
 
 
@@ -135,6 +148,54 @@ class ApiSpec:
     source: Source | None = None
     sensitive: Mapping[str, str] = field(default_factory=dict)
     note: str = ""  # the project's reading where the digest is silent or unconfirmed
+    # Every industry serving the API when several do (`sector` is the one this entry is bound to); () = `sector`.
+    industries: tuple[Sector, ...] = ()
+    # The standard an information API belongs to (shared machinery is written as financial: every profile has it).
+    profile: Profile = Profile.FINANCIAL
+
+    def __post_init__(self) -> None:
+        if self.profile is not Profile.FINANCIAL and self.sector not in INFO_SECTORS:
+            raise ValueError(f"{self.id}: only information APIs belong to the {self.profile.value} profile alone")
+        if not self.industries:
+            return
+        if self.sector not in self.industries or not set(self.industries) <= INFO_SECTORS:
+            raise ValueError(
+                f"{self.id}: industries {self.industries} must be information industries with {self.sector}"
+            )
+        if self.scope is not None and not self.scope.startswith(f"{self.sector.value}."):
+            raise ValueError(f"{self.id}: scope {self.scope} is not one of {self.sector.value}")
+
+    @property
+    def served_under(self) -> tuple[Sector, ...]:
+        """The industries whose path and scopes serve this API."""
+        return self.industries or (self.sector,)
+
+    @property
+    def is_shared(self) -> bool:
+        """Whether several industries serve this API (IRP, 채권)."""
+        return len(self.industries) > 1
+
+    def scope_for(self, industry: Sector | str) -> str | None:
+        """The scope a call needs under `industry`: `<industry>.irp` for IRP-002 served by an investment firm."""
+        wanted = Sector(industry)
+        if self.scope is None or wanted is self.sector or wanted not in self.industries:
+            return self.scope
+        return f"{wanted.value}.{self.scope.split('.', 1)[1]}"
+
+    def path_for(self, industry: Sector | str) -> str:
+        """The path the API is served at under `industry` (`/v1/invest/irps`, `/v1/invest/consents`)."""
+        if self.industry_path == "{industry}":
+            return self.path.replace("{industry}", Sector(industry).value)
+        return self.at(industry).path
+
+    def at(self, industry: Sector | str) -> ApiSpec:
+        """This API as served under `industry` (its path and scope); the entry itself for its own sector."""
+        wanted = Sector(industry)
+        if wanted is self.sector:
+            return self
+        if wanted not in self.industries:
+            raise ValueError(f"{self.id} is not served under {wanted.value}")
+        return replace(self, sector=wanted, scope=self.scope_for(wanted))
 
     @property
     def industry_path(self) -> str:
@@ -200,14 +261,41 @@ class NaturalKeys:
 
 
 class Catalogue:
-    """All catalogued APIs, indexed by ID and by (method, path)."""
+    """The catalogued APIs of one profile (see the module docstring), indexed by ID and by (method, path)."""
 
-    def __init__(self, specs: Iterable[ApiSpec]):
-        self._by_id: dict[str, ApiSpec] = {}
+    def __init__(self, specs: Iterable[ApiSpec], *, profile: Profile | str = Profile.FINANCIAL):
+        self.profile = Profile(profile)
+        self._all: dict[str, ApiSpec] = {}
         for spec in specs:
-            if spec.id in self._by_id:
+            if spec.id in self._all:
                 raise ValueError(f"duplicate API id {spec.id}")
-            self._by_id[spec.id] = spec
+            self._all[spec.id] = spec
+        self._by_id = {api_id: spec for api_id, spec in self._all.items() if self._in_profile(spec)}
+        self._bound: dict[tuple[str, Sector], ApiSpec] = {}
+        self._views: dict[Profile, Catalogue] = {self.profile: self}
+
+    def _in_profile(self, spec: ApiSpec) -> bool:
+        return spec.profile is self.profile or spec.sector not in INFO_SECTORS
+
+    @property
+    def profiles(self) -> tuple[Profile, ...]:
+        """The profiles whose information APIs are catalogued."""
+        found = {spec.profile for spec in self._all.values() if spec.sector in INFO_SECTORS}
+        return tuple(profile for profile in Profile if profile in found)
+
+    def for_profile(self, profile: Profile | str) -> Catalogue:
+        """The same entries seen as `profile` (one view per profile, made once)."""
+        wanted = Profile(profile)
+        view = self._views.get(wanted)
+        if view is None:
+            view = Catalogue(self._all.values(), profile=wanted)
+            view._views = self._views
+            self._views[wanted] = view
+        return view
+
+    def every_profile(self) -> list[ApiSpec]:
+        """Every entry of every profile (documentation), in catalogue order."""
+        return list(self._all.values())
 
     def __getitem__(self, api_id: str) -> ApiSpec:
         return self._by_id[api_id]
@@ -221,30 +309,52 @@ class Catalogue:
     def __len__(self) -> int:
         return len(self._by_id)
 
+    def bound(self, spec: ApiSpec, industry: Sector | str) -> ApiSpec:
+        """`spec.at(industry)`, made once per catalogue (so that the same call gives the same object)."""
+        wanted = Sector(industry)
+        if wanted is spec.sector:
+            return spec
+        key = (spec.id, wanted)
+        found = self._bound.get(key)
+        if found is None:
+            found = self._bound[key] = spec.at(wanted)
+        return found
+
     def sector(self, sector: Sector | str) -> list[ApiSpec]:
-        return [spec for spec in self if spec.sector == sector]
+        """The APIs served under `sector`, APIs shared with other industries bound to it (`ApiSpec.at`)."""
+        wanted = Sector(sector)
+        return [self.bound(spec, wanted) for spec in self if wanted in spec.served_under]
 
     def info_apis(self, sectors: Iterable[Sector | str]) -> list[ApiSpec]:
-        wanted = {Sector(s) for s in sectors}
-        return [
-            spec
-            for spec in self
-            if spec.sector in wanted and spec.kind in {Kind.ASSET_LIST, Kind.ASSET_INFO, Kind.RECORDS}
-        ]
+        """The information APIs of `sectors`, sector by sector in the catalogue's order, each API once: one that
+        several of them serve is bound to the first (`info_apis([a, b])` is `info_apis([a])` followed by what
+        `info_apis([b])` adds)."""
+        result: dict[str, ApiSpec] = {}
+        for sector in dict.fromkeys(Sector(s) for s in sectors):
+            for spec in self.sector(sector):
+                if spec.kind in {Kind.ASSET_LIST, Kind.ASSET_INFO, Kind.RECORDS}:
+                    result.setdefault(spec.id, spec)
+        return list(result.values())
+
+    def family(self, spec: ApiSpec) -> list[ApiSpec]:
+        """The APIs served together with `spec` under its sector: the sector's own APIs for one of them, the shared
+        group (IRP-001…004 under that sector) for a shared one."""
+        return [other for other in self.sector(spec.sector) if other.industries == spec.industries]
 
     def asset_list_api(self, sector: Sector | str) -> ApiSpec:
-        """The sector's (first) asset list API (insurance and e-finance have two: see `asset_lists_for`)."""
-        for spec in self.sector(sector):
-            if spec.kind is Kind.ASSET_LIST:
-                return spec
-        raise KeyError(f"no asset list API for {sector}")
+        """The sector's (first) asset list API (insurance and e-finance have two: see `asset_lists_for`); the
+        sector's own before one it shares (은행-001, not IRP-001)."""
+        lists = sorted(self.asset_lists(sector), key=lambda spec: spec.is_shared)
+        if not lists:
+            raise KeyError(f"no asset list API for {sector}")
+        return lists[0]
 
     def asset_lists(self, sector: Sector | str) -> list[ApiSpec]:
         return [spec for spec in self.sector(sector) if spec.kind is Kind.ASSET_LIST]
 
     def asset_lists_for(self, spec: ApiSpec) -> list[ApiSpec]:
         """The asset list(s) an API's assets come from: the one its `source` chain leads to, else every asset list of
-        its sector."""
+        its family (`family`: IRP-001 is no list of a bank API)."""
         seen: set[str] = set()
         current: ApiSpec | None = spec
         while current is not None and current.source is not None and current.id not in seen:
@@ -253,7 +363,7 @@ class Catalogue:
             if origin is not None and origin.kind is Kind.ASSET_LIST:
                 return [origin]
             current = origin
-        return self.asset_lists(spec.sector)
+        return [other for other in self.family(spec) if other.kind is Kind.ASSET_LIST]
 
     def scopes(self, sector: Sector | str) -> list[str]:
         seen: dict[str, None] = {}
@@ -263,4 +373,10 @@ class Catalogue:
         return list(seen)
 
     def by_route(self, method: str, path: str) -> list[ApiSpec]:
-        return [spec for spec in self if spec.method == method and spec.path == path]
+        return [
+            self.bound(spec, industry)
+            for spec in self
+            if spec.method == method
+            for industry in spec.served_under
+            if self.bound(spec, industry).path == path
+        ]

@@ -20,6 +20,7 @@ from openmydata.standard.apis import CATALOGUE
 from openmydata.standard.catalogue import ApiSpec, Catalogue, Kind
 from openmydata.standard.codes import RspCode
 from openmydata.standard.formats import Party, new_tran_id
+from openmydata.standard.profiles import SUCCESS_CODES, UP_TO_DATE_CODES
 from openmydata.standard.types import StandardModel
 
 TRAN_ID = "x-api-tran-id"
@@ -27,6 +28,8 @@ API_TYPE = "x-api-type"
 API_TYPES = ("scheduled", "user-consent", "user-refresh", "user-search")
 
 M = TypeVar("M", bound=StandardModel)
+
+_ACCEPTED = SUCCESS_CODES | UP_TO_DATE_CODES | {RspCode.REVOKE_INVALID_TOKEN.value}
 
 
 class ApiCallError(PeerError):
@@ -48,7 +51,8 @@ class ApiResult(Generic[M]):
 
     @property
     def up_to_date(self) -> bool:
-        return self.rsp_code == RspCode.UP_TO_DATE.value
+        """00001 (or the nationwide 20002): nothing new since the search_timestamp sent."""
+        return self.rsp_code in UP_TO_DATE_CODES
 
 
 class StandardClient:
@@ -120,7 +124,7 @@ class StandardClient:
 
     async def call(
         self,
-        api_id: str,
+        api_id: str | ApiSpec,
         request: StandardModel | Mapping[str, Any],
         *,
         token: str | None = None,
@@ -129,7 +133,9 @@ class StandardClient:
         path_params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> ApiResult[Any]:
-        spec = self.catalogue[api_id]
+        """Call an API by ID, or by its entry as served under one industry (`ApiSpec.at`: IRP at an investment
+        firm is called at /v1/invest/irps)."""
+        spec = api_id if isinstance(api_id, ApiSpec) else self.catalogue[api_id]
         http_request = self.build_request(
             spec, request, token=token, api_type=api_type, tran_id=tran_id, path_params=path_params, headers=headers
         )
@@ -151,14 +157,11 @@ class StandardClient:
         if response.status_code >= 400 or "error" in raw:
             raise ApiCallError(self.peer, response.status_code, raw)
         code = raw.get("rsp_code")
-        if code is not None and code not in (
-            RspCode.OK.value,
-            RspCode.UP_TO_DATE.value,
-            RspCode.REVOKE_INVALID_TOKEN.value,
-        ):
+        # Success in any profile's code set (financial 00000/00001, nationwide 20001/20002), or revoke's 99999.
+        if code is not None and code not in _ACCEPTED:
             raise ApiCallError(self.peer, response.status_code, raw)
         tran_id = response.headers.get(TRAN_ID)
-        if code == RspCode.UP_TO_DATE.value:
+        if code in UP_TO_DATE_CODES:
             return ApiResult(spec, response.status_code, tran_id, None, raw)
         try:
             model = spec.response.model_validate(raw)
@@ -175,7 +178,7 @@ class StandardClient:
 
     async def pages(
         self,
-        api_id: str,
+        api_id: str | ApiSpec,
         request: Mapping[str, Any],
         *,
         token: str | None = None,

@@ -87,14 +87,32 @@ CODES: dict[RspCode, CodeInfo] = {
 }
 
 
-class StandardError(ServiceError):
-    """An error with one of the standard's response codes; its HTTP status comes from the table."""
+class Situation(StrEnum):
+    """A finer situation than the financial table names: the nationwide standard has codes of its own for these
+    (`standard.profiles`), the financial one answers the broader `RspCode` (40101 for both)."""
 
-    def __init__(self, code: RspCode, detail: str | None = None, headers: dict[str, str] | None = None):
+    CONSENT_WITHDRAWN = "consent_withdrawn"  # the person withdrew the consent (the token died with it)
+    TOKEN_EXPIRED = "token_expired"  # the access token expired: refresh it (개별인증-003)
+
+
+class StandardError(ServiceError):
+    """An error with one of the standard's response codes; its HTTP status comes from the table. `situation`
+    refines `code` for standards that tell the two apart (`standard.profiles.ResponseCodes`)."""
+
+    def __init__(
+        self,
+        code: RspCode,
+        detail: str | None = None,
+        headers: dict[str, str] | None = None,
+        *,
+        situation: Situation | None = None,
+    ):
         info = CODES[code]
         message = f"{info.message}: {detail}" if detail else info.message
         super().__init__(info.http_status, code.value, message, headers)
         self.code = code
+        self.detail = detail
+        self.situation = situation
 
 
 def success_envelope(code: RspCode = RspCode.OK) -> dict[str, str]:

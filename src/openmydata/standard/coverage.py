@@ -32,6 +32,8 @@ SECTOR_TITLES: dict[Sector, str] = {
     Sector.BOND: "Bonds (채권)",
     Sector.USURY: "Money lending (대부)",
 }
+SHARED_TITLE = "Served under several industries (IRP, 채권)"
+PROFILE_TITLES = {"nationwide": "Nationwide standard, telecom (2025 전 분야 마이데이터)"}
 
 HEADER = """\
 # Standard coverage
@@ -53,6 +55,11 @@ def _cell(text: str) -> str:
 
 def _summary(spec: ApiSpec) -> str:
     parts: list[str] = [spec.kind.value]
+    if spec.is_shared:
+        industries = ", ".join(f"`{industry.value}`" for industry in spec.served_under)
+        path = spec.path.replace(f"/{spec.sector.value}/", "/<industry>/", 1)
+        scope = (spec.scope or "").replace(f"{spec.sector.value}.", "<industry>.", 1)
+        parts.append(f"served under {industries} (`{path}`, scope `{scope}`)")
     if spec.paged:
         parts.append("paged")
     if spec.search_timestamp:
@@ -105,15 +112,27 @@ def render(catalogue: Catalogue) -> str:
     """The whole Markdown document for `catalogue`."""
     specs = list(catalogue)
     lines = [HEADER.rstrip("\n"), "", "## Summary", "", "| Sector | APIs |", "|---|---|"]
-    groups = [(sector, [spec for spec in specs if spec.sector is sector]) for sector in Sector]
-    groups = [(sector, members) for sector, members in groups if members]
-    for sector, members in groups:
-        lines.append(f"| {SECTOR_TITLES[sector]} | {len(members)} |")
-    lines.append(f"| **Total** | {len(specs)} |")
-    for sector, members in groups:
-        lines += ["", f"## {SECTOR_TITLES[sector]}", "", *_table(members)]
+    groups = [
+        (SECTOR_TITLES[sector], [spec for spec in specs if spec.sector is sector and not spec.is_shared])
+        for sector in Sector
+    ]
+    groups.append((SHARED_TITLE, [spec for spec in specs if spec.is_shared]))  # listed once, with their industries
+    # Entries of other profiles (the 2025 nationwide standard's telecom APIs), served by a provider started with
+    # `standard_profile` set to that profile instead of the financial information APIs.
+    other_profiles = [spec for spec in catalogue.every_profile() if spec.id not in catalogue]
+    for profile in dict.fromkeys(spec.profile for spec in other_profiles):
+        members = [spec for spec in other_profiles if spec.profile == profile]
+        groups.append(
+            (f"{PROFILE_TITLES.get(str(profile.value), profile.value)} (`standard_profile={profile.value}`)", members)
+        )
+    groups = [(title, members) for title, members in groups if members]
+    for title, members in groups:
+        lines.append(f"| {title} | {len(members)} |")
+    lines.append(f"| **Total** | {len(specs) + len(other_profiles)} |")
+    for title, members in groups:
+        lines += ["", f"## {title}", "", *_table(members)]
     lines += ["", "## Project readings", ""]
-    noted = [spec for spec in specs if spec.note]
+    noted = [spec for spec in (*specs, *other_profiles) if spec.note]
     if not noted:
         lines.append("None.")
     for spec in noted:

@@ -7,11 +7,12 @@ import re
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from openmydata.kit import logging as log
 from openmydata.kit.errors import TRAN_ID_HEADER, ServiceError, install_error_handlers
 from openmydata.standard.codes import RspCode, StandardError
+from openmydata.standard.profiles import FINANCIAL_RESPONSE_CODES, ResponseCodes
 
 _HTTP_CODES = {
     404: RspCode.NOT_FOUND,
@@ -24,20 +25,44 @@ _HTTP_CODES = {
 _logger = log.get_logger("openmydata.http")
 
 
-def install_standard_errors(app: FastAPI) -> None:
-    """Validation errors → 40001; unknown path → 40401; wrong method → 40501; anything unexpected → 50001."""
+def install_standard_errors(
+    app: FastAPI,
+    *,
+    codes: ResponseCodes = FINANCIAL_RESPONSE_CODES,
+    applies: Callable[[str], bool] = lambda _path: True,
+) -> None:
+    """Validation errors → 40001; unknown path → 40401; wrong method → 40501; anything unexpected → 50001.
 
-    def validation_error(_request: Request) -> ServiceError:
-        return StandardError(RspCode.BAD_PARAMETER)
+    Errors on paths that `applies` accepts are answered in `codes` (a nationwide-profile provider answers in the
+    nationwide code set, `standard.profiles`); the others in the financial codes."""
 
-    def http_error(_request: Request, status: int) -> ServiceError:
-        return StandardError(_HTTP_CODES.get(status, RspCode.BAD_PARAMETER if status < 500 else RspCode.SYSTEM_FAILURE))
+    def translated(request: Request, error: StandardError) -> ServiceError:
+        return codes.error(error) if applies(request.url.path) else error
+
+    def validation_error(request: Request) -> ServiceError:
+        return translated(request, StandardError(RspCode.BAD_PARAMETER))
+
+    def http_error(request: Request, status: int) -> ServiceError:
+        code = _HTTP_CODES.get(status, RspCode.BAD_PARAMETER if status < 500 else RspCode.SYSTEM_FAILURE)
+        return translated(request, StandardError(code))
 
     def internal_error(request: Request) -> ServiceError:
         _logger.error("unhandled error", path=request.url.path)
-        return StandardError(RspCode.SYSTEM_FAILURE)
+        return translated(request, StandardError(RspCode.SYSTEM_FAILURE))
 
     install_error_handlers(app, validation_error=validation_error, http_error=http_error, internal_error=internal_error)
+    if codes is FINANCIAL_RESPONSE_CODES:
+        return
+
+    async def on_standard_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StandardError)
+        error = translated(request, exc)
+        tran_id = getattr(request.state, "tran_id", None) or request.headers.get(TRAN_ID_HEADER)
+        headers = {**({TRAN_ID_HEADER: tran_id} if tran_id else {}), **error.headers}
+        return JSONResponse(error.body(), status_code=error.status_code, headers=headers)
+
+    # More specific than the ServiceError handler, so every StandardError raised by a route comes here.
+    app.add_exception_handler(StandardError, on_standard_error)
 
 
 # What may be echoed: visible ASCII of a sane length. Anything else (CR/LF, controls, huge values) is never

@@ -115,7 +115,12 @@ def sample() -> Sample:
         complete, extra = sector_records(sector, people)
         records += complete
         if sector == "card":
-            consented = tuple(str(r.payload["card_id"]) for r in complete if r.api_id == "카드-001")
+            # the cards (카드-001) and the prepaid cards (선불-001, card.prepaid) of the customer
+            consented = tuple(
+                str(r.payload[CATALOGUE[r.api_id].asset_id_field or ""])
+                for r in complete
+                if r.api_id in {"카드-001", "선불-001"}
+            )
             left_out = str(extra[0].payload["card_id"])
             records += extra
     customer = CustomerData(

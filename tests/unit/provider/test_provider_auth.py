@@ -80,7 +80,7 @@ class TestIntegratedAuthGrant:
         assert (status, body["error"], body["tx_id"]) == (400, "invalid_request", good["tx_id"])
         status, body = await _error(harness, {k: v for k, v in good.items() if k != "password"})
         assert (status, body["error"]) == (400, "invalid_request")
-        status, body = await _error(harness, {**good, "grant_type": "authorization_code"})
+        status, body = await _error(harness, {**good, "grant_type": "client_credentials"})
         assert (status, body["error"]) == (400, "unsupported_grant_type")
         status, body = await _error(harness, {**good, "consent_nonce": "another-nonce"})
         assert (status, body["error"]) == (400, "invalid_grant")

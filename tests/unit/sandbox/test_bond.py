@@ -47,7 +47,6 @@ def _as_date(value: str) -> date:
 class TestGeneratedRecords:
     def test_the_sector_is_generated_for_few_people(self, people: list[Person], customers: list[CustomerData]) -> None:
         assert "bond" in SECTORS
-        assert "usury" not in SECTORS
         assert 20 <= len(customers) <= 0.03 * len(people)
 
     def test_every_payload_is_the_wire_form_of_its_model(self, customers: list[CustomerData]) -> None:

@@ -154,8 +154,8 @@ class TestGenerateCustomers:
         assert larger[: len(small)] == small
 
     def test_unknown_sector_is_refused(self, sample_people: list[Person]) -> None:
-        with pytest.raises(ValueError, match="usury"):
-            list(generate_customers(sample_people, sector="usury", org_code="X", seed=1, as_of=AS_OF))  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="nonesuch"):
+            list(generate_customers(sample_people, sector="nonesuch", org_code="X", seed=1, as_of=AS_OF))  # type: ignore[arg-type]
 
 
 class TestBankData:

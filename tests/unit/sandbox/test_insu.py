@@ -83,7 +83,7 @@ class TestGeneration:
 
     def test_every_data_api_has_records(self, customers: list[CustomerData]) -> None:
         produced = {record.api_id for customer in customers for record in customer.records}
-        assert produced == set(API_IDS)
+        assert produced - {"IRP-001", "IRP-002", "IRP-003", "IRP-004"} == set(API_IDS)  # IRP: test_irp
 
     def test_keys_are_the_selector_key_of_a_source_record(self, customers: list[CustomerData]) -> None:
         for customer in customers:

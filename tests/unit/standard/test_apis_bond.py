@@ -89,7 +89,12 @@ class TestBondEntries:
             ("채권-003", "BD03", "POST", "/v1/bond/bonds/transactions", "bond.bond", additional, Kind.RECORDS),
         ]
         assert {"bond.list", "bond.bond"} <= set(SCOPE_NAMES)
-        assert CATALOGUE.sector(Sector.USURY) == []
+        # the same entries, bound to usury (ApiSpec.industries)
+        assert [(spec.id, spec.path) for spec in CATALOGUE.sector(Sector.USURY)] == [
+            ("채권-001", "/v1/usury/bonds"),
+            ("채권-002", "/v1/usury/bonds/detail"),
+            ("채권-003", "/v1/usury/bonds/transactions"),
+        ]
 
     def test_keys_sources_and_history(self) -> None:
         for api_id in ("채권-002", "채권-003"):

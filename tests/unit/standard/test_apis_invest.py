@@ -176,7 +176,7 @@ def _all_strings(value: Any) -> bool:
 
 class TestInvestEntries:
     def test_ids_paths_methods_and_codes(self) -> None:
-        specs = CATALOGUE.sector(Sector.INVEST)
+        specs = [spec for spec in CATALOGUE.sector(Sector.INVEST) if not spec.is_shared]  # IRP: test_apis_irp
         assert [spec.id for spec in specs] == [f"금투-{n:03d}" for n in range(1, 6)]
         assert [(spec.method, spec.path, spec.api_code) for spec in specs] == [
             ("GET", "/v1/invest/accounts", "IV01"),
@@ -316,6 +316,6 @@ class TestInvestCollectionPlan:
         assert ranged[0][0].key == BROKERAGE
 
     def test_collection_order_starts_with_the_account_list(self) -> None:
-        levels = collection_levels(CATALOGUE.sector(Sector.INVEST))
+        levels = collection_levels([spec for spec in CATALOGUE.sector(Sector.INVEST) if not spec.is_shared])
         assert [spec.id for spec in levels[0]] == ["금투-001"]
         assert {spec.id for spec in levels[1]} == {"금투-002", "금투-003", "금투-004", "금투-005"}

@@ -146,10 +146,17 @@ class TestCatalogueIntegrity:
 
     def test_info_apis_and_scopes(self) -> None:
         assert ids(CATALOGUE.info_apis(["telecom"])) == ["통신-001", "통신-002", "통신-003", "통신-004"]
-        assert CATALOGUE.scopes(Sector.CARD) == ["card.list", "card.card", "card.point", "card.bill", "card.loan"]
+        assert CATALOGUE.scopes(Sector.CARD) == [
+            "card.list",
+            "card.card",
+            "card.point",
+            "card.bill",
+            "card.loan",
+            "card.prepaid",  # 선불-002…004 (test_apis_prepaid)
+        ]
         assert CATALOGUE.scopes("telecom") == ["telecom.list", "telecom.mgmt"]
         with pytest.raises(KeyError):
-            CATALOGUE.asset_list_api(Sector.USURY)
+            CATALOGUE.asset_list_api(Sector.SUPPORT)
 
 
 class TestKeys:
@@ -171,8 +178,10 @@ class TestKeys:
 
 class TestCardAndTelecom:
     def test_card_entries(self) -> None:
-        card = CATALOGUE.sector(Sector.CARD)
+        card = [spec for spec in CATALOGUE.sector(Sector.CARD) if spec.id.startswith("카드-")]
         assert ids(card) == [f"카드-{n:03d}" for n in range(1, 13)]
+        # then the prepaid-card APIs (test_apis_prepaid)
+        assert ids(CATALOGUE.sector(Sector.CARD))[12:] == [f"선불-{n:03d}" for n in range(1, 5)]
         assert {spec.method for spec in card} == {"GET"}
         assert CATALOGUE["카드-002"].path == "/v1/card/cards/{card_id}"
         assert CATALOGUE["카드-008"].path == "/v1/card/cards/{card_id}/approval-domestic"
@@ -206,7 +215,8 @@ class TestCardAndTelecom:
         assert not CATALOGUE["통신-003"].paged
 
     def test_examples_cover_every_card_and_telecom_api(self) -> None:
-        assert set(EXAMPLES) == set(ids(CATALOGUE.sector(Sector.CARD) + CATALOGUE.sector(Sector.TELECOM)))
+        card = [spec for spec in CATALOGUE.sector(Sector.CARD) if not spec.id.startswith("선불-")]  # test_apis_prepaid
+        assert set(EXAMPLES) == set(ids(card + CATALOGUE.sector(Sector.TELECOM)))
 
     @pytest.mark.parametrize("api_id", list(EXAMPLES))
     def test_example_validates_and_round_trips(self, api_id: str) -> None:

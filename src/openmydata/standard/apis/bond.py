@@ -13,10 +13,9 @@ implementation (digest §10.1 S3, `bond/Bond00x`) that follow the bank loan APIs
   `repay_method`, `balance_amt` and `bond_principal` (the principal taken over);
 - 채권-003 `trans_list[{trans_dtime, trans_no, trans_amt, balance_amt, principal_amt, int_amt}]`.
 
-An `ApiSpec` has one `sector`, and the provider mounts a spec under `/v1/<sector>/…` with scopes `<sector>.*`, so
-one spec cannot serve two industries. `SPECS` holds the `bond` APIs; `bond_specs(Sector.USURY)` builds the same
-APIs for `usury` (`/v1/usury/bonds`, scopes usury.list / usury.bond), which the catalogue cannot hold beside them
-while ids (and api_codes) must be unique.
+Each entry is served under both industries (`ApiSpec.industries`): written for `bond` (`/v1/bond/bonds`, scopes
+bond.list / bond.bond), bound to `usury` by the catalogue (`/v1/usury/bonds`, scopes usury.list / usury.bond;
+`CATALOGUE.sector("usury")`, `ApiSpec.at`). `bond_specs(Sector.USURY)` writes the same entries for `usury` first.
 """
 
 from __future__ import annotations
@@ -107,7 +106,7 @@ class BondTransactionsResponse(PagedResponse):
 
 
 def bond_specs(sector: Sector = Sector.BOND) -> list[ApiSpec]:
-    """채권-001…003 as served by one debt industry (`bond` or `usury`)."""
+    """채권-001…003 written for one debt industry (`bond` or `usury`), served under both."""
     if sector not in DEBT_SECTORS:
         raise ValueError(f"채권-001…003 are served by bond and usury, not {sector}")
     industry = sector.value
@@ -132,6 +131,7 @@ def bond_specs(sector: Sector = Sector.BOND) -> list[ApiSpec]:
             search_timestamp=True,
             asset_id_field="bond_num",
             record_key=("bond_num",),
+            industries=DEBT_SECTORS,
             note=(
                 "The project's reading (fields unconfirmed; names from a v2-era implementation): bond_num aNS(64), "
                 "bond_type (기관분류 code), takeover_date (인수일/특수채권 편입일/최초대출일), init_org_code (original "
@@ -154,6 +154,7 @@ def bond_specs(sector: Sector = Sector.BOND) -> list[ApiSpec]:
             asset_field="bond_num",
             key_fields=("bond_num",),
             source=Source(list_id, BOND_KEY),
+            industries=DEBT_SECTORS,
             note=(
                 "The project's reading (fields and cycle unconfirmed; 추가 like the bank detail APIs): prev_org_code, "
                 "is_debt_mgmt (채무조정), repay_method code, balance_amt and bond_principal (principal taken over)."
@@ -181,6 +182,7 @@ def bond_specs(sector: Sector = Sector.BOND) -> list[ApiSpec]:
             record_period_field="trans_dtime",
             record_key=("trans_dtime", "trans_no"),
             source=Source(list_id, BOND_KEY),
+            industries=DEBT_SECTORS,
             note=(
                 "The project's reading (fields unconfirmed): repayments with the balance after and the split into "
                 "principal_amt and int_amt; scheduled calls may span 3 months (§10.4)."
