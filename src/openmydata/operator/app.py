@@ -23,11 +23,15 @@ from openmydata.kit.db import Database, is_sqlite
 from openmydata.kit.errors import PeerUnavailable, ServiceError
 from openmydata.kit.http import make_client
 from openmydata.operator.endpoints import TEMPLATES, router
+from openmydata.operator.individual import router as individual_router
 from openmydata.operator.keyring import Keyring
 from openmydata.operator.models import audit_head, audit_log
 from openmydata.operator.personal import key_manager_for
 from openmydata.operator.service import OperatorService, Peers
 from openmydata.operator.settings import OperatorSettings
+from openmydata.operator.statistics import start_weekly_statistics
+from openmydata.operator.support import router as support_router
+from openmydata.operator.support import statistics_for
 from openmydata.standard.client import ApiCallError
 from openmydata.standard.codes import RspCode, StandardError
 from openmydata.standard.formats import Party, new_tran_id
@@ -62,6 +66,7 @@ def create_app(settings: OperatorSettings | None = None, *, http_client: httpx.A
         manager = key_manager_for(settings, http=http)
         watcher = asyncio.create_task(tls.watch(settings.tls_reload_interval_s)) if tls is not None else None
         housekeeping: asyncio.Task[None] | None = None
+        reporter: asyncio.Task[None] | None = None
         try:
             async with db.transaction() as session:
                 keyring = await Keyring.load(session, manager)
@@ -80,10 +85,15 @@ def create_app(settings: OperatorSettings | None = None, *, http_client: httpx.A
                 housekeeping = asyncio.create_task(
                     run_housekeeping(db, service, settings.housekeeping_interval_s), name="operator-housekeeping"
                 )
+            reporter = start_weekly_statistics(statistics_for(app))
             yield
         finally:
             if watcher is not None:
                 watcher.cancel()
+            if reporter is not None:
+                reporter.cancel()
+                with suppress(asyncio.CancelledError):
+                    await reporter
             if housekeeping is not None:
                 housekeeping.cancel()
                 with suppress(asyncio.CancelledError):
@@ -113,7 +123,9 @@ def create_app(settings: OperatorSettings | None = None, *, http_client: httpx.A
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(router)
-    # Only the portal calls the operator's participant APIs (지원-101/103); its certificate is known from settings.
+    app.include_router(individual_router)
+    app.include_router(support_router)
+    # Only the portal calls the operator's participant APIs (지원-101/103/104); its certificate is known from settings.
     portal = RegisteredOrg(org_code=settings.portal_org_code, org_type="07", serial_num=settings.portal_serial_num)
     portal_registry = PeerRegistry(None, mode="serial", fixed=[portal] if settings.portal_serial_num else [])
     app.add_middleware(
@@ -126,7 +138,7 @@ def create_app(settings: OperatorSettings | None = None, *, http_client: httpx.A
 
 
 def is_participant_path(path: str) -> bool:
-    """지원-101/103 (the portal's calls): mutual TLS with the portal's certificate. The person's pages and JSON API
+    """지원-101/103/104 (the portal's calls): mutual TLS with the portal's certificate. The person's pages and JSON API
     are not participant APIs."""
     return path.startswith(("/mgmts/", "/v1/mgmts/"))
 

@@ -221,6 +221,23 @@ class SyncState(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ApiCall(Base):
+    """One information API call to a provider, kept for the weekly statistics (지원-004): when it was answered,
+    which API with which x-api-type, the answer (rsp_code, HTTP status; None when none came) and how long it took.
+    Nothing about the person: the row outlives withdrawal."""
+
+    __tablename__ = "api_calls"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    org_code: Mapped[str] = mapped_column(String(10))
+    api_id: Mapped[str] = mapped_column(String(40))
+    api_type: Mapped[str] = mapped_column(String(20))
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rsp_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    rsp_ms: Mapped[int] = mapped_column(Integer)
+
+
 class WithdrawalAudit(Base):
     """What is kept after a person withdraws: when, which providers answered what, how much was deleted."""
 

@@ -6,13 +6,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openmydata.kit.audit import AuditChain
 from openmydata.kit.clock import as_utc
 from openmydata.operator.models import (
+    ApiCall,
     Asset,
     CollectionStatus,
     Consent,
@@ -492,3 +493,29 @@ async def collection_history(
         .limit(limit)
     )
     return [(as_utc(at), dict(event)) for at, event in (await session.execute(statement)).all()]
+
+
+# weekly statistics (지원-004)
+
+
+async def add_api_calls(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Bulk insert of api_calls rows (at, org_code, api_id, api_type, status_code, rsp_code, rsp_ms)."""
+    if rows:
+        await session.execute(insert(ApiCall), [dict(row) for row in rows])
+
+
+async def api_calls_between(session: AsyncSession, start: datetime, end: datetime) -> list[ApiCall]:
+    statement = select(ApiCall).where(ApiCall.at >= start, ApiCall.at < end).order_by(ApiCall.id)
+    return list((await session.execute(statement)).scalars())
+
+
+async def consents_for_statistics(session: AsyncSession, start: datetime, end: datetime) -> list[Consent]:
+    """Consents that were given (no 통합인증-002 failure) before `end` and whose end_date is not before `start`:
+    every consent that may have been held during [start, end), with the ones that superseded them."""
+    statement = (
+        select(Consent)
+        .where(Consent.error_code.is_(None), Consent.status != "failed", Consent.signed_at < end)
+        .where(Consent.end_date >= start)
+        .order_by(Consent.signed_at, Consent.id)
+    )
+    return list((await session.execute(statement)).scalars())

@@ -62,11 +62,21 @@ class OperatorSettings(ServiceSettings):
     # app's lifespan (first run one interval after start; 0 disables), `housekeeping_batch` consents per page.
     housekeeping_interval_s: float = Field(default=3600, ge=0)
     housekeeping_batch: int = Field(default=200, ge=1, le=10000)
+    # Weekly statistics (지원-004, operator.statistics): checked every `statistics_interval_s` seconds in the app's
+    # lifespan (first check one interval after start; 0 disables), the latest due week is sent once. Band 01 of the
+    # two time bands is the peak window `statistics_peak_hours` (HHMM-HHMM, Asia/Seoul), band 02 the rest.
+    statistics_interval_s: float = Field(default=3600, ge=0)
+    statistics_peak_hours: str = "0900-1800"
     fnd_cycle: str = "1/w"
     add_cycle: str = "1/w"
     history_months: int = Field(default=12, ge=1, le=12)
     collection_concurrency: int = Field(default=4, ge=1, le=32)
     registry_max_age_s: int = Field(default=300, ge=0)
+    # 개별인증 (operator.individual): where each provider serves its own login page to people's browsers, by org_code
+    # (the public base URL; 지원-002's `domain` is the mutual-TLS API base, which browsers cannot use). Deployment
+    # configuration, used only to build the redirect to `<url>/oauth/2.0/authorize`; a provider not listed here
+    # is connected through 통합인증 only. From the environment as JSON: {"A1AAAA0000": "https://login.bank.example"}.
+    provider_public_urls: dict[str, str] = Field(default_factory=dict)
     cookie_secure: bool = False
     # Envelope encryption of the personal data held (crypto-shredding): the key manager that wraps the per-person
     # data keys. "local": master keys in `key_file` (created on first start, mode 0600; without a value, next to

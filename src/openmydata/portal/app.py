@@ -22,6 +22,7 @@ from openmydata.portal.repository import PortalRepository
 from openmydata.portal.security import SecretBox, TokenSigner, load_or_create_key
 from openmydata.portal.service import Clock, PortalService
 from openmydata.portal.settings import PortalSettings
+from openmydata.portal.statistics import router as statistics_router
 from openmydata.standard.formats import Party, new_tran_id
 from openmydata.standard.peers import PeerCheckMiddleware, PeerRegistry
 from openmydata.standard.service import install_standard_errors, install_tran_id
@@ -80,6 +81,7 @@ def create_app(
     install_standard_errors(app)
     install_tran_id(app, new_tran_id=lambda: new_tran_id(settings.org_code, Party.PORTAL))
     app.include_router(admin)
+    app.include_router(statistics_router)
     app.include_router(support)
     app.add_middleware(
         PeerCheckMiddleware,

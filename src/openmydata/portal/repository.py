@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openmydata.portal.models import Change, Credential, IssuedToken, Org, Service, StatisticsReport
@@ -99,4 +99,18 @@ class PortalRepository:
         query = select(StatisticsReport).order_by(StatisticsReport.id)
         if api_id is not None:
             query = query.where(StatisticsReport.api_id == api_id)
+        return list((await self.session.scalars(query)).all())
+
+    async def statistics_reports_of(self, org_code: str, inquiry_date: str | None = None) -> list[StatisticsReport]:
+        """The reports `org_code` sent (지원-004 or 지원-005); for one week, or for the latest week it reported."""
+        if inquiry_date is None:
+            latest = select(func.max(StatisticsReport.inquiry_date)).where(StatisticsReport.org_code == org_code)
+            inquiry_date = await self.session.scalar(latest)
+            if inquiry_date is None:
+                return []
+        query = (
+            select(StatisticsReport)
+            .where(StatisticsReport.org_code == org_code, StatisticsReport.inquiry_date == inquiry_date)
+            .order_by(StatisticsReport.client_id, StatisticsReport.stat_type, StatisticsReport.id)
+        )
         return list((await self.session.scalars(query)).all())

@@ -85,8 +85,8 @@ class OrgUpdate(AdminModel):
 
 
 class OrgCredentials(BaseModel):
-    """What registration hands out; `portal_client_*` (operators only) is the pair the portal calls the operator's
-    지원-101 with (the operator configures it as its `portal_client_id/secret`)."""
+    """What registration hands out; `portal_client_*` (operators and providers) is the pair the portal calls the
+    organisation's 지원-101 with (it configures it as its `portal_client_id/secret`)."""
 
     org_code: str
     support_client_id: str

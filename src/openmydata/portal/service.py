@@ -78,7 +78,7 @@ TYPE_PREFIX = {"03": "M1", "04": "Y1", "05": "Z1", "06": "Z1"}
 OTHER_PREFIX = "Q1"
 CA_TYPES = frozenset({OrgType.CA_IDENTITY.value, OrgType.CA_SIGNATURE.value})
 SUPPORT_SCOPE = "manage"
-PORTAL_PURPOSE = "portal"  # the pair the portal calls an operator's 지원-101 with
+PORTAL_PURPOSE = "portal"  # the pair the portal calls an operator's or a provider's 지원-101 with
 CLIENT_ID_LENGTH = 32
 SECRET_LENGTH = 48
 MAX_FINGERPRINTS = 3  # registered certificates per organisation (nationwide standard, digest §8)
@@ -186,7 +186,8 @@ class PortalService:
         )
         portal_id: str | None = None
         portal_secret: str | None = None
-        if request.org_type == OrgType.OPERATOR.value:
+        if request.org_type == OrgType.OPERATOR.value or request.org_type in PROVIDER_TYPES:
+            # operators serve the portal 지원-101/103/104, providers 지원-101/102/104
             portal_id, portal_secret = ids.alnum(CLIENT_ID_LENGTH), ids.alnum(SECRET_LENGTH)
             await self.repo.add(
                 Credential(

@@ -245,6 +245,7 @@ class FakeEcosystem:
             "/v1/bank/accounts/loan/basic": self._loan_basic,
             "/v1/bank/accounts/loan/detail": self._loan_detail,
             "/v1/bank/accounts/loan/transactions": self._loan_transactions,
+            "/v1/bank/irps": self._irps,
         }.get(path)
         if handler is None:
             return _json({"rsp_code": "40401", "rsp_msg": "not found"}, 404)
@@ -258,6 +259,9 @@ class FakeEcosystem:
 
     def _accounts(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._stamped(body, {"account_cnt": str(len(ACCOUNTS)), "account_list": ACCOUNTS})
+
+    def _irps(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._stamped(body, {"irp_cnt": "0", "irp_list": []})  # the customer holds no IRP here
 
     def _deposit_basic(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._stamped(body, {"saving_method": "01", "issue_date": "20200101", "currency_code": "KRW"})

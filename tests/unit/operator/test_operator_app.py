@@ -202,7 +202,7 @@ class TestConsentAndCollection:
         [entry] = sign_request["consent_list"]
         signed = decode_signed_content(entry["consent"].encode())
         assert signed.consent.is_consent_trans_memo is True
-        assert signed.consent.scopes == ["bank.list", "bank.deposit", "bank.invest", "bank.loan"]
+        assert signed.consent.scopes == ["bank.list", "bank.deposit", "bank.invest", "bank.loan", "bank.irp"]
         [grant] = harness.fake.tokens_issued
         assert grant["grant_type"] == "password"
         assert grant["username"] == CI
