@@ -65,6 +65,7 @@ SECTORS = ["bank", "card", "telecom"]
 A_DEPOSIT, A_INVEST, A_LOAN, A_CARD, A_MGMT = "11012345678", "21012345678", "31012345678", "CARD-ALICE-1", "MGMT-ALICE1"
 A_DEPOSIT_2 = "11098765432"  # a second deposit of Alice's, left out of listed consents
 B_DEPOSIT, B_INVEST, B_LOAN, B_CARD, B_MGMT = "11055555555", "21055555555", "31055555555", "CARD-BOB-001", "MGMT-BOB001"
+A_IRP, B_IRP = "71012345678", "71055555555"  # 개인형 IRP accounts (IRP-001…004, served under bank here)
 BOB_MARK = "BOBSECRET"  # appears in Bob's customer-level records only
 TRANSACTIONS = 30
 
@@ -172,6 +173,44 @@ def _bank(deposit: str, invest: str, loan: str, mark: str) -> list[StoredRecord]
     ]
 
 
+def _irp(account_num: str, mark: str) -> list[StoredRecord]:
+    key = f"{account_num}|"
+    return [
+        StoredRecord(
+            api_id="IRP-001",
+            payload={"prod_name": f"{mark}IRP", "account_num": account_num, "account_status": "01"},
+        ),
+        StoredRecord(
+            api_id="IRP-002",
+            key=key,
+            payload={
+                "accum_amt": "1000",
+                "eval_amt": "1100",
+                "employer_amt": "600",
+                "employee_amt": "400",
+                "issue_date": "20200101",
+            },
+        ),
+        StoredRecord(
+            api_id="IRP-003",
+            key=key,
+            payload={
+                "irp_name": f"{mark}정기예금",
+                "irp_type": "01",
+                "eval_amt": "1100",
+                "inv_principal": "1000",
+                "open_date": "20240101",
+            },
+        ),
+        *_dated(
+            "IRP-004",
+            key,
+            3,
+            lambda i, at: {"trans_dtime": at, "trans_no": f"R{i}", "trans_type": "01", "trans_amt": "100"},
+        ),
+    ]
+
+
 def _card(card: str, mark: str) -> list[StoredRecord]:
     month = months_ago(1)
     approval = {"status": "01", "pay_type": "01", "approved_amt": "4500", "merchant_name": f"{mark}상점"}
@@ -265,6 +304,7 @@ def victim() -> CustomerData:
         reg_date="20200101",
         records=[
             *_bank(A_DEPOSIT, A_INVEST, A_LOAN, "ALICE"),
+            *_irp(A_IRP, "ALICE"),
             account(A_DEPOSIT_2, "1002", "ALICE정기예금"),
             StoredRecord(
                 api_id="은행-002",
@@ -284,7 +324,12 @@ def stranger() -> CustomerData:
         birth_date="19850505",
         phone="+821099998888",
         reg_date="20210101",
-        records=[*_bank(B_DEPOSIT, B_INVEST, B_LOAN, BOB_MARK), *_card(B_CARD, BOB_MARK), *_telecom(B_MGMT, BOB_MARK)],
+        records=[
+            *_bank(B_DEPOSIT, B_INVEST, B_LOAN, BOB_MARK),
+            *_irp(B_IRP, BOB_MARK),
+            *_card(B_CARD, BOB_MARK),
+            *_telecom(B_MGMT, BOB_MARK),
+        ],
     )
 
 
@@ -293,6 +338,7 @@ BOB_ASSET_BY_SCOPE = {
     "bank.deposit": B_DEPOSIT,
     "bank.invest": B_INVEST,
     "bank.loan": B_LOAN,
+    "bank.irp": B_IRP,
     "card.card": B_CARD,
     "telecom.mgmt": B_MGMT,
 }
@@ -300,6 +346,7 @@ ALICE_ASSET_BY_SCOPE = {
     "bank.deposit": A_DEPOSIT,
     "bank.invest": A_INVEST,
     "bank.loan": A_LOAN,
+    "bank.irp": A_IRP,
     "card.card": A_CARD,
     "telecom.mgmt": A_MGMT,
 }

@@ -155,9 +155,12 @@ class TestSignedConsent:
     @attack("grant_type_without_consent")
     async def test_grant_type_without_consent(self, target: Harness) -> None:
         credentials = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "org_code": PROVIDER}
-        for grant_type in ("client_credentials", "authorization_code", "implicit", "urn:ietf:params:oauth:jwt"):
+        for grant_type in ("client_credentials", "implicit", "urn:ietf:params:oauth:jwt"):
             response = await target.post_token({**credentials, "grant_type": grant_type, "scope": "bank.list"})
             assert oauth(response) == (400, "unsupported_grant_type"), grant_type
+        # 개별인증-002 is served, but not without the code (and the redirect_uri and PKCE verifier it was issued for).
+        response = await target.post_token({**credentials, "grant_type": "authorization_code", "scope": "bank.list"})
+        assert oauth(response) == (400, "invalid_request")
         assert oauth(await target.post_token(credentials)) == (400, "invalid_request")
 
 

@@ -402,6 +402,8 @@ def test_portal_no_server_error(tmp_path: Path) -> None:
                 mydata_org_code=operator["org_code"],
             )
             _offer(offers, "POST /v1/mgmts/statistics/provider", [provider_report])
+            resend = [{"org_code": org["org_code"], "inquiry_date": "20261122"} for org in (operator, provider)]
+            _offer(offers, "POST /admin/statistics/request", resend)
 
             def headers_for(_method: str, path: str) -> Headers:
                 if path.startswith("/admin/"):
@@ -562,6 +564,11 @@ class StandIns(FakeEcosystem):
             self.sign_requests.append(self.signs[cert_tx_id])  # what the stand-in answers with
         return super()._certauth(request)
 
+    def _portal(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/mgmts/statistics/mydata":  # 지원-004, which 지원-104 makes the operator send
+            return httpx.Response(200, json=OK)
+        return super()._portal(request)
+
 
 def _sign_up(client: Any, fake: FakeEcosystem) -> str:
     """A session of a signed-up person holding a consent to BANK (with its records collected)."""
@@ -618,6 +625,8 @@ def test_operator_no_server_error(tmp_path: Path) -> None:
             org_codes = document["components"]["schemas"]["ConsentRequest"]["properties"]["org_codes"]
             org_codes["items"] = _with_real([BANK, BANK2], org_codes["items"])
             _offer(offers, "POST /v1/mgmts/consents", [member, {"org_code": OPERATOR, "user_ci": "T" * 88}])
+            resend = {"org_code": OPERATOR, "org_type": "01", "type": "0", "inquiry_date": "20261122"}
+            offers.setdefault("GET /v1/mgmts/req-statistics", []).append({"query": resend})
             _offer(offers, "POST /api/signup", [SIGNUP])
             _offer(offers, "POST /api/signup/complete", [{"cert_tx_id": item} for item in identity_ids])
             consents: list[dict[str, Any]] = [
@@ -628,7 +637,7 @@ def test_operator_no_server_error(tmp_path: Path) -> None:
             _offer(offers, "POST /api/consents/complete", [{"cert_tx_id": item} for item in sign_ids])
 
             def headers_for(_method: str, path: str) -> Headers:
-                if path == "/v1/mgmts/consents":
+                if path in ("/v1/mgmts/consents", "/v1/mgmts/req-statistics"):
                     return _bearer(portal_token)
                 if path.startswith("/api/"):
                     return _bearer(session["token"])

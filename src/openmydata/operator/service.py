@@ -8,7 +8,6 @@ writes happen afterwards on the one session.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
@@ -22,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openmydata.kit import ids
 from openmydata.kit.audit import AuditChain
 from openmydata.kit.clock import as_utc, now_kst, parse_date, parse_dtime, to_dtime, utcnow
-from openmydata.kit.errors import OAuthError, PeerUnavailable
+from openmydata.kit.errors import PeerUnavailable
 from openmydata.kit.logging import get_logger
 from openmydata.kit.tls import TlsIdentity
 from openmydata.operator import repository as repo
@@ -40,22 +39,22 @@ from openmydata.operator.models import (
     audit_log,
 )
 from openmydata.operator.personal import Identity, Member
-from openmydata.operator.security import SUPPORT_SCOPE, SupportTokens, TokenVault, new_session_token, token_hash
+from openmydata.operator.security import TokenVault, new_session_token, token_hash
 from openmydata.operator.settings import OperatorSettings
 from openmydata.standard.apis import CATALOGUE
+from openmydata.standard.apis.auth import TokenResponse
 from openmydata.standard.apis.support import (
     MemberConsent,
     MemberConsentsRequest,
     MemberConsentsResponse,
     MemberService,
-    SupportTokenResponse,
 )
 from openmydata.standard.catalogue import ApiSpec, Catalogue, Kind
 from openmydata.standard.client import ApiCallError
 from openmydata.standard.codes import RspCode, StandardError, success_envelope
 from openmydata.standard.consent import TargetInfo, TransmissionCycle, TransmissionRequest, encode_signed_content
 from openmydata.standard.formats import new_tx_id
-from openmydata.standard.oauth import client_credentials_request
+from openmydata.standard.support_tokens import SupportDesk, SupportTokens
 
 _logger = get_logger("openmydata.operator.service")
 
@@ -368,7 +367,12 @@ class OperatorService:
         self.vault = TokenVault(settings.token_key or settings.session_secret)
         self.keyring = keyring
         self.audit = audit or AuditChain(audit_log, audit_head)
-        self.support_tokens = SupportTokens(settings.session_secret, settings.org_code)
+        self.support_desk = SupportDesk(
+            SupportTokens(settings.session_secret, settings.org_code, participant="operator"),
+            client_id=settings.portal_client_id,
+            client_secret=settings.portal_client_secret,
+            lifetime=timedelta(seconds=settings.portal_token_lifetime_s),
+        )
 
     def _thumbprint(self) -> str | None:
         """The RFC 8705 thumbprint of the client certificate the operator presents now (None without mTLS)."""
@@ -476,32 +480,11 @@ class OperatorService:
         self, grant_type: str | None, client_id: str | None, client_secret: str | None, scope: str | None
     ) -> dict[str, Any]:
         """지원-101: client_credentials with the pair the portal was given for calling this operator."""
-        client_id, client_secret = client_credentials_request(grant_type, client_id, client_secret)
-        expected_id, expected_secret = self.settings.portal_client_id, self.settings.portal_client_secret
-        id_ok = hmac.compare_digest(client_id.encode("utf-8"), expected_id.encode("utf-8"))
-        secret_ok = hmac.compare_digest(client_secret.encode("utf-8"), expected_secret.encode("utf-8"))
-        if not (expected_id and expected_secret and id_ok and secret_ok):
-            raise OAuthError("invalid_client", "unknown client or wrong secret", status_code=401)
-        if scope != SUPPORT_SCOPE:
-            raise OAuthError("invalid_scope", "scope manage only")
-        lifetime = timedelta(seconds=self.settings.portal_token_lifetime_s)
-        token = self.support_tokens.issue(client_id, utcnow(), lifetime)
-        _logger.info("support token issued", org_code=self.settings.org_code)
-        return SupportTokenResponse(
-            token_type="Bearer", access_token=token, expires_in=int(lifetime.total_seconds()), scope=SUPPORT_SCOPE
-        ).to_wire()
+        return self.support_desk.issue(grant_type, client_id, client_secret, scope, utcnow())
 
     def support_caller(self, authorization: str | None) -> str:
         """The client_id behind a 지원-101 Bearer token (40101 when missing, forged or expired)."""
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise StandardError(RspCode.INVALID_TOKEN, "Bearer token required", {"WWW-Authenticate": "Bearer"})
-        client_id = self.support_tokens.verify(token.strip(), utcnow())
-        if client_id is None or not hmac.compare_digest(
-            client_id.encode("utf-8"), self.settings.portal_client_id.encode("utf-8")
-        ):
-            raise StandardError(RspCode.INVALID_TOKEN, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-        return client_id
+        return self.support_desk.caller(authorization, utcnow())
 
     async def member_consents(
         self, session: AsyncSession, request: MemberConsentsRequest, now: datetime | None = None
@@ -716,45 +699,17 @@ class OperatorService:
                 )
                 outcomes.append(ProviderOutcome(item.org_code, item.org_name, False, error=error))
                 continue
-            await repo.supersede_consents(session, person.id, item.org_code)
-            await repo.add_consent(
+            await self.record_grant(
                 session,
-                Consent(
-                    person_id=person.id,
-                    org_code=item.org_code,
-                    tx_id=item.tx_id,
-                    consent=item.consent.to_wire(),
-                    consent_nonce=item.nonce,
-                    status="active",
-                    scope=response.scope,
-                    end_date=end_date,
-                    signed_at=signed_at,
-                ),
-            )
-            await repo.save_token(
-                session,
-                {
-                    "person_id": person.id,
-                    "org_code": item.org_code,
-                    "access_token": self.vault.seal(response.access_token),
-                    "refresh_token": self.vault.seal(response.refresh_token),
-                    "expires_at": signed_at + timedelta(seconds=response.expires_in),
-                    "refresh_expires_at": signed_at + timedelta(seconds=response.refresh_token_expires_in),
-                    "scope": response.scope,
-                    "issued_at": signed_at,
-                    "cert_thumbprint": self._thumbprint(),
-                },
-            )
-            await self._audit(
-                session,
-                "consent",
-                signed_at,
-                person_id=person.id,
-                org_code=item.org_code,
+                person.id,
+                item.org_code,
                 tx_id=item.tx_id,
-                scopes=str(response.scope or "").split(),
-                end_date=item.consent.end_date,
+                consent=item.consent.to_wire(),
+                consent_nonce=item.nonce,
+                end_date=end_date,
                 is_scheduled=item.consent.is_scheduled,
+                tokens=response,
+                at=signed_at,
             )
             outcomes.append(ProviderOutcome(item.org_code, item.org_name, True, scope=response.scope))
         pending.state = "done"
@@ -763,6 +718,64 @@ class OperatorService:
             "consents completed", ok=sum(1 for o in outcomes if o.ok), failed=sum(1 for o in outcomes if not o.ok)
         )
         return ConsentCompletion(outcomes)
+
+    async def record_grant(
+        self,
+        session: AsyncSession,
+        person_id: int,
+        org_code: str,
+        *,
+        tx_id: str,
+        consent: Mapping[str, Any],
+        consent_nonce: str | None,
+        end_date: datetime,
+        is_scheduled: bool,
+        tokens: TokenResponse,
+        at: datetime,
+    ) -> None:
+        """What a provider granted (통합인증-002 or 개별인증-002): the consent becomes the person's active one at that
+        provider (an earlier one is superseded), the token pair is stored sealed, bound to the certificate presented
+        now, and a `consent` audit entry is appended."""
+        await repo.supersede_consents(session, person_id, org_code)
+        await repo.add_consent(
+            session,
+            Consent(
+                person_id=person_id,
+                org_code=org_code,
+                tx_id=tx_id,
+                consent=dict(consent),
+                consent_nonce=consent_nonce,
+                status="active",
+                scope=tokens.scope,
+                end_date=end_date,
+                signed_at=at,
+            ),
+        )
+        await repo.save_token(
+            session,
+            {
+                "person_id": person_id,
+                "org_code": org_code,
+                "access_token": self.vault.seal(tokens.access_token),
+                "refresh_token": self.vault.seal(tokens.refresh_token),
+                "expires_at": at + timedelta(seconds=tokens.expires_in),
+                "refresh_expires_at": at + timedelta(seconds=tokens.refresh_token_expires_in),
+                "scope": tokens.scope,
+                "issued_at": at,
+                "cert_thumbprint": self._thumbprint(),
+            },
+        )
+        await self._audit(
+            session,
+            "consent",
+            at,
+            person_id=person_id,
+            org_code=org_code,
+            tx_id=tx_id,
+            scopes=str(tokens.scope or "").split(),
+            end_date=to_dtime(end_date),
+            is_scheduled=is_scheduled,
+        )
 
     # collection
 
@@ -934,6 +947,21 @@ class OperatorService:
                     now,
                 )
         await repo.save_marks(session, person_id, person_key, run.org_code, collection.marks)
+        await repo.add_api_calls(
+            session,
+            [
+                {
+                    "at": timing.at,
+                    "org_code": run.org_code,
+                    "api_id": timing.api_id,
+                    "api_type": api_type,
+                    "status_code": timing.status_code,
+                    "rsp_code": timing.rsp_code,
+                    "rsp_ms": timing.rsp_ms,
+                }
+                for timing in collection.timings
+            ],
+        )
         await repo.save_status(
             session,
             {
