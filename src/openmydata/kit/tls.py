@@ -127,6 +127,11 @@ class TlsIdentity:
         return [self._material[2]]
 
     @property
+    def ca_certificates(self) -> list[x509.Certificate]:
+        """The trusted CAs (the current bundle), e.g. to check a certificate a relay forwards."""
+        return x509.load_pem_x509_certificates(self._material[2])
+
+    @property
     def thumbprint(self) -> str:
         return thumbprint_s256(self.certificate)
 

@@ -1,4 +1,4 @@
-"""Outbound calls: the portal (지원-001/002/003) and the certification authority (CA token, sign verification),
+"""Outbound calls: the portal (지원-001/002/003/005) and the certification authority (CA token, sign verification),
 and the consent-signature verifiers chosen by settings.
 
 Calls go through `standard.client.StandardClient` when the catalogue has the API and through httpx (wrapped by
@@ -131,10 +131,19 @@ class _Peer:
         self._token = None
 
 
-class PortalClient:
-    """종합포털: 지원-001 token, 지원-002 organisations, 지원-003 services."""
+class PortalCaller(Protocol):
+    """Who calls the portal's 지원 APIs: a provider or a relay (`provider.relay`)."""
 
-    def __init__(self, http: httpx.AsyncClient, settings: ProviderSettings, catalogue: Catalogue = CATALOGUE):
+    portal_url: str
+    org_code: str
+    support_client_id: str
+    support_client_secret: str
+
+
+class PortalClient:
+    """종합포털: 지원-001 token, 지원-002 organisations, 지원-003 services, 지원-005 weekly statistics."""
+
+    def __init__(self, http: httpx.AsyncClient, settings: PortalCaller, catalogue: Catalogue = CATALOGUE):
         self.peer = _Peer(
             http,
             settings.portal_url,
@@ -163,6 +172,19 @@ class PortalClient:
     async def services(self, search_timestamp: str | None = None) -> dict[str, Any]:
         """지원-003: `{search_timestamp, org_cnt, org_list[{org_code, service_list[{client_id, ...}]}]}`."""
         return await self._get("지원-003", "/v1/mgmts/services", search_timestamp)
+
+    async def send_statistics(self, report: Mapping[str, Any]) -> dict[str, Any]:
+        """지원-005: one weekly report (wire form); a refused token is fetched anew and the report sent once more."""
+        spec = self.peer.catalogue["지원-005"]
+        for attempt in range(2):
+            token = await self.peer.token("/mgmts/oauth/2.0/token", "지원-001")
+            try:
+                return await self.peer.call(spec.id, spec.method, spec.path, json=report, token=token)
+            except PeerError as exc:
+                if exc.status_code != 401 or attempt:
+                    raise
+                self.peer.forget_token()
+        raise AssertionError("unreachable")
 
 
 class CertauthClient:

@@ -12,13 +12,18 @@ behind the credentials or token is one of them.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -207,11 +212,50 @@ def peer_allows(request: Request, org_code: str) -> bool:
     return peer is None or org_code in peer.org_codes
 
 
+CLIENT_CERT_HEADER = b"client-cert"  # RFC 9440: the client certificate a TLS-terminating relay forwards
+
+
+def client_cert_header(certificate: x509.Certificate) -> str:
+    """The RFC 9440 `Client-Cert` field value of `certificate`: its DER as a structured-field byte sequence."""
+    return ":" + base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode("ascii") + ":"
+
+
+def _parse_client_cert(value: str) -> x509.Certificate:
+    text = value.strip()
+    if len(text) < 3 or not (text.startswith(":") and text.endswith(":")):
+        raise PeerRefused("the Client-Cert header is not an RFC 9440 byte sequence")
+    try:
+        return x509.load_der_x509_certificate(base64.b64decode(text[1:-1], validate=True))
+    except (ValueError, binascii.Error) as exc:
+        raise PeerRefused("the Client-Cert header does not hold a DER certificate") from exc
+
+
+def _check_forwarded(certificate: x509.Certificate, issuers: Iterable[x509.Certificate], now: datetime) -> None:
+    """The relay checked the chain in its own handshake; the certificate it forwards is checked again here: issued
+    by one of this participant's trusted CAs, and valid now."""
+    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+        raise PeerRefused("the forwarded client certificate is not valid now")
+    for issuer in issuers:
+        if issuer.subject != certificate.issuer:
+            continue
+        try:
+            certificate.verify_directly_issued_by(issuer)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return
+    raise PeerRefused("the forwarded client certificate is not issued by a trusted CA")
+
+
 class PeerCheckMiddleware:
     """Participant API paths (`is_peer_path`) need a client certificate registered at the portal: the connection's
     certificate (ASGI TLS extension, see `kit.tls`) is identified with `registry`; a refused or missing one gets
     401 40103 and a log line saying why. With `allow_plain_http` (development only), a request that came without
     TLS passes unidentified. Other paths (the person's pages, admin) pass untouched.
+
+    Behind a relay (중계기관, `provider.relay`) the connection is the relay's: when the connection's peer holds one
+    of the `relays` org_codes, the certificate the relay forwards in RFC 9440 `Client-Cert` (the operator's, whose
+    handshake the relay terminated) is checked against `trusted_cas()` and identified instead, so credentials and
+    token binding (`cnf.x5t#S256`) are those of the operator. The header from any other peer is refused.
     """
 
     def __init__(
@@ -221,11 +265,15 @@ class PeerCheckMiddleware:
         registry: Callable[[], PeerRegistry | None],
         is_peer_path: Callable[[str], bool],
         allow_plain_http: bool,
+        relays: frozenset[str] = frozenset(),
+        trusted_cas: Callable[[], Iterable[x509.Certificate]] = tuple,
     ):
         self.app = app
         self.registry = registry
         self.is_peer_path = is_peer_path
         self.allow_plain_http = allow_plain_http
+        self.relays = relays
+        self.trusted_cas = trusted_cas
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.is_peer_path(scope["path"]):
@@ -245,6 +293,13 @@ class PeerCheckMiddleware:
             return
         try:
             peer = await registry.identify(certificate)
+            forwarded = _header(scope, CLIENT_CERT_HEADER)
+            if forwarded is not None:
+                if not peer.org_codes & self.relays:
+                    raise PeerRefused("Client-Cert is accepted only from a relay this institution is behind")
+                original = _parse_client_cert(forwarded)
+                _check_forwarded(original, self.trusted_cas(), datetime.now(UTC))
+                peer = await registry.identify(original)
         except PeerRefused as exc:
             await self._refuse(scope, send, exc.reason)
             return

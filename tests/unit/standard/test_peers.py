@@ -27,6 +27,7 @@ from openmydata.standard.peers import (
     PeerRefused,
     PeerRegistry,
     RegisteredOrg,
+    client_cert_header,
     peer_allows,
     peer_of,
 )
@@ -416,7 +417,13 @@ class Harness:
         return int(self.app.state.calls)
 
 
-def build(registry: PeerRegistry | None, *, allow_plain_http: bool) -> Harness:
+def build(
+    registry: PeerRegistry | None,
+    *,
+    allow_plain_http: bool,
+    relays: frozenset[str] = frozenset(),
+    trusted_cas: tuple[x509.Certificate, ...] = (),
+) -> Harness:
     harness: Harness
 
     def current_registry() -> PeerRegistry | None:
@@ -431,6 +438,8 @@ def build(registry: PeerRegistry | None, *, allow_plain_http: bool) -> Harness:
                 registry=current_registry,
                 is_peer_path=lambda path: path.startswith("/v2/"),
                 allow_plain_http=allow_plain_http,
+                relays=relays,
+                trusted_cas=lambda: trusted_cas,
             )
         ],
     )
@@ -443,8 +452,16 @@ def pem(certificate: x509.Certificate) -> str:
     return pki.cert_to_pem(certificate).decode("ascii")
 
 
-async def get(app: ASGIApp, path: str, *, chain: list[str] | None = None, tran_id: str | None = None) -> httpx.Response:
+async def get(
+    app: ASGIApp,
+    path: str,
+    *,
+    chain: list[str] | None = None,
+    tran_id: str | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> httpx.Response:
     headers = {"x-api-tran-id": tran_id} if tran_id is not None else {}
+    headers.update(extra or {})
     transport = httpx.ASGITransport(app=with_tls(app, chain))
     async with httpx.AsyncClient(transport=transport, base_url="https://provider.test") as client:
         return await client.get(path, headers=headers)
@@ -548,3 +565,96 @@ class TestPeerCheckMiddleware:
         response = await get(harness.app, PEER_PATH, chain=[pem(bank)])
         assert_refused(response, "the registry of organisations is not available yet")
         assert harness.calls == 0
+
+
+RELAY_REGNO = "3030303030"
+
+
+@pytest.fixture(scope="module")
+def relay(authority: pki.CertificateAuthority) -> x509.Certificate:
+    return authority.issue_organisation("RELAY00001", RELAY_REGNO)[1]
+
+
+class TestForwardedClientCertificate:
+    """Behind a relay (중계기관): the relay's connection carries the operator's certificate in RFC 9440 Client-Cert."""
+
+    @pytest.fixture
+    def relay_registry(self, registry: PeerRegistry) -> PeerRegistry:
+        registry.apply(
+            body(org("RELAY00001", RELAY_REGNO, industry="card", org_type="04"), org("OPER000001", OPERATOR_REGNO))
+        )
+        return registry
+
+    def harness(self, registry: PeerRegistry, authority: pki.CertificateAuthority) -> Harness:
+        return build(
+            registry, allow_plain_http=False, relays=frozenset({"RELAY00001"}), trusted_cas=(authority.certificate,)
+        )
+
+    async def test_the_forwarded_certificate_is_the_peer(
+        self,
+        relay_registry: PeerRegistry,
+        authority: pki.CertificateAuthority,
+        relay: x509.Certificate,
+        operator: x509.Certificate,
+    ) -> None:
+        harness = self.harness(relay_registry, authority)
+        response = await get(
+            harness.app, PEER_PATH, chain=[pem(relay)], extra={"client-cert": client_cert_header(operator)}
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["peer"] == {
+            "org_codes": ["OPER000001"],
+            "thumbprint": thumbprint_s256(operator),
+            "serial_num": OPERATOR_REGNO,
+        }
+        # without the header, the relay is itself the peer
+        own = await get(harness.app, PEER_PATH, chain=[pem(relay)])
+        assert own.json()["peer"]["org_codes"] == ["RELAY00001"]
+
+    async def test_only_a_configured_relay_may_forward(
+        self,
+        relay_registry: PeerRegistry,
+        authority: pki.CertificateAuthority,
+        operator: x509.Certificate,
+        bank: x509.Certificate,
+    ) -> None:
+        harness = self.harness(relay_registry, authority)
+        # the operator itself (or any registered participant) cannot pose as another certificate
+        response = await get(
+            harness.app, PEER_PATH, chain=[pem(operator)], extra={"client-cert": client_cert_header(bank)}
+        )
+        assert_refused(response, "Client-Cert is accepted only from a relay")
+        assert harness.calls == 0
+
+    async def test_a_forwarded_certificate_of_another_ca_is_refused(
+        self, relay_registry: PeerRegistry, authority: pki.CertificateAuthority, relay: x509.Certificate
+    ) -> None:
+        # same organisation and SERIALNUMBER as the registered operator, but not issued by a trusted CA
+        forged = pki.CertificateAuthority.create("Forger").issue_organisation("OPER000001", OPERATOR_REGNO)[1]
+        harness = self.harness(relay_registry, authority)
+        response = await get(
+            harness.app, PEER_PATH, chain=[pem(relay)], extra={"client-cert": client_cert_header(forged)}
+        )
+        assert_refused(response, "not issued by a trusted CA")
+        assert harness.calls == 0
+
+    @pytest.mark.parametrize("value", ["not-a-byte-sequence", ":!!!:", ":aGVsbG8=:", "::"])
+    async def test_a_malformed_header_is_refused(
+        self, relay_registry: PeerRegistry, authority: pki.CertificateAuthority, relay: x509.Certificate, value: str
+    ) -> None:
+        harness = self.harness(relay_registry, authority)
+        response = await get(harness.app, PEER_PATH, chain=[pem(relay)], extra={"client-cert": value})
+        assert response.status_code == 401
+        assert response.json()["rsp_code"] == "40103"
+        assert harness.calls == 0
+
+    async def test_an_unregistered_forwarded_certificate_is_refused(
+        self, registry: PeerRegistry, authority: pki.CertificateAuthority, relay: x509.Certificate
+    ) -> None:
+        registry.apply(body(org("RELAY00001", RELAY_REGNO, industry="card", org_type="04")))
+        stranger = authority.issue_organisation("STRANGER01", "5555555555")[1]
+        harness = self.harness(registry, authority)
+        response = await get(
+            harness.app, PEER_PATH, chain=[pem(relay)], extra={"client-cert": client_cert_header(stranger)}
+        )
+        assert_refused(response, "SERIALNUMBER 5555555555 is not registered")
