@@ -17,7 +17,7 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -39,7 +39,9 @@ from openmydata.operator.settings import OperatorSettings
 from openmydata.portal.app import create_app as create_portal
 from openmydata.portal.settings import PortalSettings
 from openmydata.provider.app import create_app as create_provider
-from openmydata.provider.importer import export_customer_records, import_customers
+from openmydata.provider.authorize import hash_login_pin
+from openmydata.provider.importer import export_customer_records, import_customers, import_login_hashes
+from openmydata.provider.relay import RelaySettings, create_relay_app
 from openmydata.provider.settings import ProviderSettings
 from openmydata.sandbox.generate import people_for_certauth
 from openmydata.sandbox.institutions import SectorName, generate_customers, is_customer
@@ -60,12 +62,32 @@ class InstitutionPlan:
     sector: str
     name: str
     regno: str
+    # Served behind the demo's relay (중계기관, `provider.relay`): registered with org_type 02 and the relay's
+    # domain; operators reach it only through the relay.
+    behind_relay: bool = False
+    # The holder name of its certificate (several institutions of one sector need distinct ones).
+    holder_name: str = ""
+
+    @property
+    def holder(self) -> str:
+        return self.holder_name or f"provider-{self.sector}"
 
 
-DEMO_INSTITUTIONS = (
+RELAY_PLAN = InstitutionPlan("relay", "오픈중계", "1018100014")
+
+
+# The financial group and telecom operator at the heart of the platform: what tests that need no more start.
+CORE_INSTITUTIONS = (
     InstitutionPlan("bank", "오픈은행", "1018100001"),
     InstitutionPlan("card", "오픈카드", "1018100002"),
     InstitutionPlan("telecom", "오픈텔레콤", "1018100003"),
+)
+# `openmydata demo`: the core plus an insurer, an investment firm and an e-finance company.
+DEMO_INSTITUTIONS = (
+    *CORE_INSTITUTIONS,
+    InstitutionPlan("insu", "오픈생명보험", "1018100004"),
+    InstitutionPlan("invest", "오픈증권", "1018100005"),
+    InstitutionPlan("efin", "오픈페이", "1018100006"),
 )
 # One institution per sector the sandbox generates (the conformance demo checks each).
 SECTOR_INSTITUTIONS = {
@@ -79,6 +101,7 @@ SECTOR_INSTITUTIONS = {
     "ginsu": InstitutionPlan("ginsu", "오픈보증보험", "1018100008"),
     "p2p": InstitutionPlan("p2p", "오픈P2P", "1018100011"),
     "bond": InstitutionPlan("bond", "오픈채권", "1018100012"),
+    "usury": InstitutionPlan("usury", "오픈대부", "1018100013"),
 }
 
 
@@ -89,10 +112,26 @@ class ProviderHandle:
     org_code: str
     database_url: str
     server: RunningServer  # HTTPS, mutual TLS: operators only
+    # plain HTTP on loopback: the pages a person's browser visits (개별인증-001 login and asset selection)
+    public: RunningServer | None = None
+    holder_name: str = ""  # its certificate's holder in the CertificateStore
+    behind_relay: bool = False  # operators reach it through the ecosystem's relay (`Ecosystem.relay`)
+    relay_url: str = ""
+
+    @property
+    def api_url(self) -> str:
+        """Where operators call it: the relay's address for an institution behind the relay, else its own."""
+        return self.relay_url if self.behind_relay else self.server.url
 
     @property
     def holder(self) -> str:
-        return f"provider-{self.sector}"
+        return self.holder_name or f"provider-{self.sector}"
+
+    @property
+    def public_url(self) -> str:
+        """Where the operator sends the person's browser for 개별인증-001 (the public listener)."""
+        assert self.public is not None, "the provider has no public listener"
+        return self.public.url
 
 
 @dataclass
@@ -118,6 +157,8 @@ class Ecosystem:
     certificates: CertificateStore | None = None
     holders: list[Holder] = field(default_factory=list)
     peer_check: str = "serial"
+    relay: RunningServer | None = None  # the relay (중계기관) fronting the institutions `behind_relay`
+    relay_org_code: str | None = None
 
     @property
     def operator_url(self) -> str:
@@ -249,6 +290,9 @@ async def start_ecosystem(
     certauth_socket, certauth_public_socket = reserve_port(HOST), reserve_port(HOST)
     operator_socket, operator_public_socket = reserve_port(HOST), reserve_port(HOST)
     provider_sockets = [reserve_port(HOST) for _ in institutions]
+    relayed = [plan for plan in institutions if plan.behind_relay]
+    relay_socket = reserve_port(HOST) if relayed else None
+    relay_url = f"https://{HOST}:{port_of(relay_socket)}" if relay_socket is not None else ""
     certauth_port, certauth_public_port = port_of(certauth_socket), port_of(certauth_public_socket)
     operator_port, operator_public_port = port_of(operator_socket), port_of(operator_public_socket)
     provider_ports = [port_of(sock) for sock in provider_sockets]
@@ -271,6 +315,22 @@ async def start_ecosystem(
             },
         )
         holders.append(Holder("certauth", ca["org_code"], "1018100009", "오픈인증"))
+        relay_reg: dict[str, Any] | None = None
+        if relayed:
+            relay_reg = await _register(
+                http,
+                portal.url,
+                admin_key,
+                {
+                    "org_name": RELAY_PLAN.name,
+                    "org_type": "04",
+                    "industries": sorted({plan.sector for plan in relayed}),
+                    "domain": relay_url,
+                    "org_regno": RELAY_PLAN.regno,
+                    "auth_type": "01",
+                },
+            )
+            holders.append(Holder("relay", relay_reg["org_code"], RELAY_PLAN.regno, RELAY_PLAN.name))
         provider_regs = [
             await _register(
                 http,
@@ -278,17 +338,18 @@ async def start_ecosystem(
                 admin_key,
                 {
                     "org_name": plan.name,
-                    "org_type": "01",
+                    "org_type": "02" if plan.behind_relay else "01",
                     "industries": [plan.sector],
-                    "domain": f"https://{HOST}:{port}",
+                    "domain": relay_url if plan.behind_relay else f"https://{HOST}:{port}",
                     "org_regno": plan.regno,
                     "auth_type": "01",
+                    **({"relay_org_code": relay_reg["org_code"]} if plan.behind_relay and relay_reg else {}),
                 },
             )
             for plan, port in zip(institutions, provider_ports, strict=True)
         ]
         holders += [
-            Holder(f"provider-{plan.sector}", reg["org_code"], plan.regno, plan.name)
+            Holder(plan.holder, reg["org_code"], plan.regno, plan.name)
             for plan, reg in zip(institutions, provider_regs, strict=True)
         ]
         operator_reg = await _register(
@@ -366,11 +427,15 @@ async def start_ecosystem(
             response.raise_for_status()
             report("certificates", start + len(chunk), len(population))
 
+    # Each person's PIN hashed once (scrypt) for the login pages of every institution they are a customer of.
+    login_hashes = await asyncio.to_thread(
+        lambda: {person.ci: hash_login_pin(person.pin, pin_kdf_cost) for person in population}
+    )
     providers: list[ProviderHandle] = []
     for plan, port, sock, reg in zip(institutions, provider_ports, provider_sockets, provider_regs, strict=True):
         provider_db_url = db_url(f"provider-{reg['org_code']}")
-        server, _ = await _serve_both(
-            f"provider-{plan.sector}",
+        server, public = await _serve_both(
+            plan.holder,
             create_provider(
                 ProviderSettings(
                     org_code=reg["org_code"],
@@ -385,14 +450,33 @@ async def start_ecosystem(
                     support_client_secret=reg["support_client_secret"],
                     ca_client_id=reg["ca_client_id"],
                     ca_client_secret=reg["ca_client_secret"],
-                    **_tls_settings(store, f"provider-{plan.sector}", peer_check),
+                    portal_client_id=reg["portal_client_id"],
+                    portal_client_secret=reg["portal_client_secret"],
+                    portal_org_code=PORTAL_ORG_CODE,
+                    portal_serial_num=PORTAL_REGNO,
+                    relay_org_codes=[relay_reg["org_code"]] if plan.behind_relay and relay_reg else [],
+                    **_tls_settings(store, plan.holder, peer_check),
                 )
             ),
             store,
             peer=sock,
+            public=reserve_port(HOST),
         )
-        servers.append(server)
-        providers.append(ProviderHandle(plan.sector, plan.name, reg["org_code"], provider_db_url, server))
+        assert public is not None
+        servers += [server, public]
+        providers.append(
+            ProviderHandle(
+                plan.sector,
+                plan.name,
+                reg["org_code"],
+                provider_db_url,
+                server,
+                public,
+                plan.holder,
+                plan.behind_relay,
+                relay_url if plan.behind_relay else "",
+            )
+        )
         db = Database(provider_db_url)
         sector = cast(SectorName, plan.sector)
         customer_count = sum(is_customer(person, sector, reg["org_code"], seed) for person in population)
@@ -410,9 +494,30 @@ async def start_ecosystem(
                 batch_size=100,
                 progress=functools.partial(_report_customers, report, f"{plan.sector} customers", customer_count),
             )
+            # The institution's own login (개별인증-001): the sandbox person's PIN, for its customers.
+            await import_login_hashes(db, login_hashes)
         finally:
             await db.dispose()
 
+    relay: RunningServer | None = None
+    if relay_reg is not None and relay_socket is not None:
+        relay, _ = await _serve_both(
+            "relay",
+            create_relay_app(
+                RelaySettings(
+                    org_code=relay_reg["org_code"],
+                    public_url=relay_url,
+                    portal_url=portal_peer.url,
+                    support_client_id=relay_reg["support_client_id"],
+                    support_client_secret=relay_reg["support_client_secret"],
+                    fronted={p.org_code: p.server.url for p in providers if p.behind_relay},
+                    **_tls_settings(store, "relay", peer_check),
+                )
+            ),
+            store,
+            peer=relay_socket,
+        )
+        servers.append(relay)
     operator_settings = OperatorSettings(
         org_code=operator_reg["org_code"],
         database_url=db_url("operator"),
@@ -432,6 +537,7 @@ async def start_ecosystem(
         portal_serial_num=PORTAL_REGNO,
         session_secret=secrets.token_urlsafe(32),
         key_file=data_dir / "operator-keys.json",
+        provider_public_urls={provider.org_code: provider.public_url for provider in providers},
         **_tls_settings(store, "operator", peer_check),
     )
     operator_peer, operator_public = await _serve_both(
@@ -462,6 +568,8 @@ async def start_ecosystem(
         certificates=store,
         holders=holders,
         peer_check=peer_check,
+        relay=relay,
+        relay_org_code=relay_reg["org_code"] if relay_reg is not None else None,
     )
 
 
@@ -700,7 +808,7 @@ async def _asset_list_code(eco: Ecosystem, http: httpx.AsyncClient, provider: Pr
     spec = CATALOGUE.asset_list_api(provider.sector)
     response = await http.request(
         spec.method,
-        f"{provider.server.url}{spec.path}",
+        f"{provider.api_url}{spec.path}",
         params={"org_code": provider.org_code, "limit": "10"},
         headers={
             "Authorization": f"Bearer {token}",
@@ -714,7 +822,12 @@ async def _asset_list_code(eco: Ecosystem, http: httpx.AsyncClient, provider: Pr
 
 def _peer_listeners(eco: Ecosystem) -> list[tuple[str, RunningServer]]:
     listeners = [(provider.holder, provider.server) for provider in eco.providers]
-    for name, server in (("portal", eco.portal_peer), ("certauth", eco.certauth_peer), ("operator", eco.operator_peer)):
+    for name, server in (
+        ("portal", eco.portal_peer),
+        ("certauth", eco.certauth_peer),
+        ("operator", eco.operator_peer),
+        ("relay", eco.relay),
+    ):
         if server is not None:
             listeners.append((name, server))
     return listeners
@@ -874,13 +987,15 @@ async def run_conformance_demo(
     seed: int,
     progress: Progress | None = None,
     pin_kdf_cost: int = DEMO_PIN_KDF_COST,
+    through_relay: bool = False,
 ) -> dict[str, Any]:
     """A demo ecosystem with one provider per sector; for each, a customer connects it at the operator (통합인증),
     and the conformance checker runs against the provider over mutual TLS with the operator's certificate and the
-    customer's token. Reports go to `<data_dir>/conformance/`; returns the summary."""
+    customer's token. With `through_relay`, every institution sits behind one relay (중계기관) and is checked
+    through it. Reports go to `<data_dir>/conformance/`; returns the summary."""
     from openmydata.conformance import run_conformance, write_report
 
-    plans = tuple(SECTOR_INSTITUTIONS[sector] for sector in sectors)
+    plans = tuple(replace(SECTOR_INSTITUTIONS[sector], behind_relay=through_relay) for sector in sectors)
     eco = await start_ecosystem(
         data_dir, people=people, seed=seed, progress=progress, pin_kdf_cost=pin_kdf_cost, institutions=plans
     )
@@ -898,7 +1013,7 @@ async def run_conformance_demo(
                 token = (await holdings(eco.operator_settings, person.ci)).access_tokens[provider.org_code]
                 report = await run_conformance(
                     as_operator,
-                    base_url=provider.server.url,
+                    base_url=provider.api_url,
                     org_code=provider.org_code,
                     token=token,
                     sectors=[provider.sector],
@@ -913,6 +1028,7 @@ async def run_conformance_demo(
     failed = sum(int(totals["failed"]) for totals in per_sector.values())
     return {
         "ok": failed == 0,
+        "through_relay": through_relay,
         "passed": sum(int(totals["passed"]) for totals in per_sector.values()),
         "failed": failed,
         "checks": sum(int(totals["checks"]) for totals in per_sector.values()),

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from openmydata.demo import Ecosystem, start_ecosystem
+from openmydata.demo import CORE_INSTITUTIONS, Ecosystem, start_ecosystem
 from tests.conftest import REQUIRE_SERVICES
 
 T = TypeVar("T")
@@ -76,7 +76,9 @@ class EcosystemThread:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         try:
-            self._eco = await start_ecosystem(self.data_dir, people=self.people, seed=self.seed, pin_kdf_cost=2**4)
+            self._eco = await start_ecosystem(
+                self.data_dir, people=self.people, seed=self.seed, pin_kdf_cost=2**4, institutions=CORE_INSTITUTIONS
+            )
         except Exception as exc:  # reported by start() in the test's thread
             self._error = exc
             self._ready.set()

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from openmydata.cli import app
-from openmydata.demo import run_smoke, start_ecosystem
+from openmydata.demo import CORE_INSTITUTIONS, run_smoke, start_ecosystem
 from openmydata.kit.db import sqlite_url
 
 pytestmark = [pytest.mark.integration]
@@ -25,7 +25,7 @@ PARTICIPANTS = ("portal", "certauth", "operator")
 
 
 async def _smoke(data_dir: Path) -> dict[str, Any]:
-    eco = await start_ecosystem(data_dir, people=30, seed=3, pin_kdf_cost=2**4)
+    eco = await start_ecosystem(data_dir, people=30, seed=3, pin_kdf_cost=2**4, institutions=CORE_INSTITUTIONS)
     try:
         return await run_smoke(eco)
     finally:

@@ -14,7 +14,7 @@ import pytest_asyncio
 from typer.testing import CliRunner
 
 from openmydata.cli import app
-from openmydata.demo import Ecosystem, renew_due_certificates, start_ecosystem
+from openmydata.demo import CORE_INSTITUTIONS, Ecosystem, renew_due_certificates, start_ecosystem
 from openmydata.kit import pki
 from openmydata.kit.http import make_client
 from openmydata.kit.tls import certificate_fingerprint
@@ -24,7 +24,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def eco(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ecosystem]:
-    ecosystem = await start_ecosystem(tmp_path_factory.mktemp("certs"), people=20, seed=7, pin_kdf_cost=2**4)
+    ecosystem = await start_ecosystem(
+        tmp_path_factory.mktemp("certs"), people=20, seed=7, pin_kdf_cost=2**4, institutions=CORE_INSTITUTIONS
+    )
     try:
         yield ecosystem
     finally:

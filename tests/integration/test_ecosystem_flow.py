@@ -15,7 +15,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from openmydata.demo import Ecosystem, ProviderHandle, run_smoke, start_ecosystem
+from openmydata.demo import DEMO_INSTITUTIONS, Ecosystem, ProviderHandle, run_smoke, start_ecosystem
 from openmydata.kit.clock import now_kst
 from openmydata.kit.http import make_client
 from openmydata.kit.tls import certificate_fingerprint
@@ -85,8 +85,8 @@ class TestSmokeRun:
     async def test_every_promise_of_the_smoke_run_holds(self, eco: Ecosystem) -> None:
         summary = await run_smoke(eco)
 
-        assert summary["providers"] == 3
-        assert summary["integrated_auth_ok"] == 3
+        assert summary["providers"] == len(DEMO_INSTITUTIONS) == 6
+        assert summary["integrated_auth_ok"] == 6
         assert summary["records_expected"] > 0
         assert summary["records_collected"] == summary["records_expected"]
         assert summary["records_missing"] == 0

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from openmydata.demo import personal_identifiers, run_smoke, start_ecosystem
+from openmydata.demo import CORE_INSTITUTIONS, personal_identifiers, run_smoke, start_ecosystem
 from openmydata.kit import logging as log
 from openmydata.kit.db import Database
 from openmydata.provider.importer import export_customer_records
@@ -33,7 +33,7 @@ class TestNoPersonalDataInLogs:
         log.configure(json=True, level=logging.DEBUG, stream=stream)
         root = logging.getLogger()
         try:
-            eco = await start_ecosystem(tmp_path, people=40, seed=5, pin_kdf_cost=2**4)
+            eco = await start_ecosystem(tmp_path, people=40, seed=5, pin_kdf_cost=2**4, institutions=CORE_INSTITUTIONS)
             try:
                 person = eco.customers_of_all()[0]
                 summary = await run_smoke(eco)

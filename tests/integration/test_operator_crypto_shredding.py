@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from openmydata.demo import Ecosystem, start_ecosystem
+from openmydata.demo import CORE_INSTITUTIONS, Ecosystem, start_ecosystem
 from openmydata.kit.db import Database
 from openmydata.kit.http import make_client
 from openmydata.operator.inspection import holdings
@@ -70,7 +70,7 @@ async def _provider_identifiers(eco: Ecosystem, person: Person) -> set[str]:
 
 class TestOperatorCryptoShredding:
     async def test_no_personal_data_in_the_operator_files_before_or_after_withdrawal(self, tmp_path: Path) -> None:
-        eco = await start_ecosystem(tmp_path, people=30, seed=9, pin_kdf_cost=2**4)
+        eco = await start_ecosystem(tmp_path, people=30, seed=9, pin_kdf_cost=2**4, institutions=CORE_INSTITUTIONS)
         try:
             await self._flow(eco, tmp_path / "operator.db")
         finally:

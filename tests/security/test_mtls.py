@@ -19,7 +19,7 @@ import pytest
 import pytest_asyncio
 
 from openmydata.certificates import CertificateStore, register_certificate
-from openmydata.demo import Ecosystem, ProviderHandle, connect_person, start_ecosystem
+from openmydata.demo import CORE_INSTITUTIONS, Ecosystem, ProviderHandle, connect_person, start_ecosystem
 from openmydata.kit import pki
 from openmydata.kit.http import make_client
 from openmydata.kit.server import RunningServer
@@ -68,7 +68,12 @@ async def world(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[World]:
     eco = await start_ecosystem(
-        tmp_path_factory.mktemp("mtls"), people=PEOPLE, seed=SEED, database_url=participant_databases, pin_kdf_cost=2**4
+        tmp_path_factory.mktemp("mtls"),
+        people=PEOPLE,
+        seed=SEED,
+        database_url=participant_databases,
+        pin_kdf_cost=2**4,
+        institutions=CORE_INSTITUTIONS,
     )
     try:
         person = eco.customers_of_all()[0]
