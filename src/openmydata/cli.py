@@ -389,6 +389,9 @@ def conformance_demo(
         import shutil
 
         shutil.rmtree(folder)
+    elif data_dir is not None and data_dir.is_dir() and any(data_dir.iterdir()):
+        # the databases and keys of an earlier run would be mixed with the new ecosystem's
+        raise typer.BadParameter(f"{data_dir} is not empty: the conformance demo starts afresh in a new folder")
     with _progress() as progress:
         bars = _Bars(progress)
         try:

@@ -1002,11 +1002,23 @@ async def run_conformance_demo(
     report_dir = data_dir / "conformance"
     per_sector: dict[str, dict[str, Any]] = {}
     try:
+        # One person per institution, chosen for the institutions with the fewest customers first (a debt buyer
+        # has a handful among hundreds of people; a bank's would otherwise take them).
+        customers = {
+            provider.org_code: sum(
+                is_customer(person, cast(SectorName, provider.sector), provider.org_code, eco.seed)
+                for person in eco.people
+            )
+            for provider in eco.providers
+        }
         used: set[str] = set()
+        chosen: dict[str, Person] = {}
+        for provider in sorted(eco.providers, key=lambda item: customers[item.org_code]):
+            chosen[provider.org_code] = await _richest_customer(eco, provider, used)
+            used.add(chosen[provider.org_code].ci)
         async with make_client(timeout_s=120) as http, eco.client_as("operator", timeout_s=60) as as_operator:
             for index, provider in enumerate(eco.providers):
-                person = await _richest_customer(eco, provider, used)
-                used.add(person.ci)
+                person = chosen[provider.org_code]
                 _auth, completed = await connect_person(http, eco, person, [provider.org_code])
                 if not all(entry.get("ok") for entry in completed["providers"]):
                     raise SmokeFailure(f"통합인증 failed at {provider.name}: {completed['providers']}")

@@ -33,8 +33,9 @@ from openmydata.standard.apis.support import (
 from openmydata.standard.client import TRAN_ID, ApiCallError, StandardClient
 from openmydata.standard.codes import RspCode
 from openmydata.standard.formats import Party, new_tran_id
+from openmydata.standard.profiles import SUCCESS_CODES, UP_TO_DATE_CODES
 
-_OK_CODES = {RspCode.OK.value, RspCode.UP_TO_DATE.value}
+_OK_CODES = SUCCESS_CODES | UP_TO_DATE_CODES  # financial 00000/00001, nationwide 20001/20002
 
 
 async def _send_json(

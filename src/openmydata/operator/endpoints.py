@@ -51,12 +51,15 @@ from openmydata.operator.views import INDUSTRY_LABELS, build_dashboard, day_text
 from openmydata.standard.apis import CATALOGUE
 from openmydata.standard.apis.support import MemberConsentsRequest
 from openmydata.standard.codes import RspCode, StandardError
+from openmydata.standard.profiles import SUCCESS_CODES
 
 SESSION_COOKIE = "omd_session"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.filters["day"] = day_text
 
 router = APIRouter()
+
+REVOKED_CODES = SUCCESS_CODES | {RspCode.REVOKE_INVALID_TOKEN.value}
 
 
 # plumbing
@@ -634,7 +637,8 @@ async def withdraw(request: Request, who: SignedIn) -> Response:
         {
             "title": "철회 완료",
             "revoked": len(outcome.revoked),
-            "failed": [org for org, code in outcome.revoked if code not in {"00000", "99999"}],
+            # success in any profile's code set (00000, nationwide 20001), or 99999: the token was already gone
+            "failed": [org for org, code in outcome.revoked if code not in REVOKED_CODES],
         },
     )
     response.delete_cookie(SESSION_COOKIE, path="/")

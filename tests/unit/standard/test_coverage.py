@@ -20,19 +20,25 @@ class TestCoverageDocument:
             "docs/standard-coverage.md is stale: run python -m openmydata.standard.coverage --write"
         )
 
-    def test_every_api_has_a_row_and_every_note_is_listed(self) -> None:
+    def test_every_api_of_every_profile_has_a_row_and_every_note_is_listed(self) -> None:
         text = coverage.render(CATALOGUE)
-        for spec in CATALOGUE:
+        every = CATALOGUE.every_profile()
+        assert len(every) > len(CATALOGUE)  # the nationwide telecom APIs are listed beside the financial ones
+        for spec in every:
             assert f"| {spec.id} | {spec.title} | {spec.api_code} | {spec.method} | `{spec.path}` |" in text
             if spec.note:
                 assert f"- **{spec.id}** ({spec.api_code}" in text
         readings = text.split("## Project readings", 1)[1]
-        assert readings.count("\n- **") == sum(1 for spec in CATALOGUE if spec.note)
+        assert readings.count("\n- **") == sum(1 for spec in every if spec.note)
 
-    def test_sections_follow_the_sectors(self) -> None:
+    def test_sections_follow_the_sectors_then_the_other_profiles(self) -> None:
         text = coverage.render(CATALOGUE)
         assert text.index("## Bank (은행)") < text.index("## Card (카드)") < text.index("## Telecom (통신)")
-        assert f"| **Total** | {len(CATALOGUE)} |" in text
+        assert text.index("## Telecom (통신)") < text.index("## Nationwide standard, telecom")
+        assert f"| **Total** | {len(CATALOGUE.every_profile())} |" in text
+        nationwide = text.split("## Nationwide standard, telecom", 1)[1].split("\n## ", 1)[0]
+        assert "| 통신(전국)-001 |" in nationwide
+        assert "| 통신-001 |" not in nationwide
 
     def test_pipes_in_notes_are_escaped(self) -> None:
         spec = CATALOGUE["카드-001"]
