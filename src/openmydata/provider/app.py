@@ -20,6 +20,7 @@ from openmydata.kit.http import make_client
 from openmydata.provider.authorize import build_authorize_router, is_person_path
 from openmydata.provider.clients import PortalClient, build_verifier
 from openmydata.provider.endpoints import ProviderContext, build_router
+from openmydata.provider.faults import FaultInjectionMiddleware, FaultInjector, faults_enabled
 from openmydata.provider.registry import RegistrySynchroniser
 from openmydata.provider.service import InfoService, IntegratedAuthGrant, TokenIssuer
 from openmydata.provider.settings import ProviderSettings
@@ -124,6 +125,15 @@ def create_app(
     app.include_router(build_router(settings, catalogue))
     app.include_router(build_authorize_router())
     app.include_router(support_router)
+    app.state.faults = None
+    if faults_enabled(settings):
+        # Outside the x-api-tran-id middleware (its answers echo the id themselves), inside the peer check.
+        app.state.faults = FaultInjector(settings, catalogue, codes)
+        app.add_middleware(
+            FaultInjectionMiddleware,
+            injector=app.state.faults,
+            new_tran_id=lambda: new_tran_id(settings.org_code, Party.PROVIDER),
+        )
     app.add_middleware(
         PeerCheckMiddleware,
         registry=lambda: app.state.peers,

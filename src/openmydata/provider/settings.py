@@ -7,10 +7,12 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from openmydata.kit.settings import DEFAULT_DATA_DIR, ServiceSettings
+from openmydata.provider.faults import OutageWindow
+from openmydata.standard.codes import CODES, RspCode
 
 DAY_S = 86_400
 
@@ -113,7 +115,56 @@ class ProviderSettings(ServiceSettings):
     availability_min_calls: int = Field(default=10, ge=1)
     maintenance: bool = False
 
-    @field_validator("industries", "scheduled_long_range_apis", "relay_org_codes", mode="before")
+    # Fault injection (`provider.faults`, for tests and benchmarks; off by default: with none of these set no fault
+    # middleware is installed). On the information APIs (every path with `fault_all_paths`): added latency —
+    # `fault_latency_ms` fixed, or the median of a `uniform` (± `fault_latency_jitter_ms`) or `lognormal` (99th
+    # percentile `fault_latency_ms + fault_latency_jitter_ms`) distribution; `fault_slow_page_ms` more for a call
+    # carrying `next_page`; a `fault_error_rate` of calls answered `fault_error_code` (at the code's HTTP status, or
+    # `fault_error_status`); outages — the `fault_outage` switch or daily `fault_outage_windows` (HH:MM-HH:MM,
+    # Asia/Seoul, comma-separated) — answered `fault_outage_code` at `fault_outage_status`; a `fault_truncate_rate`
+    # of responses cut short. Retry-After (429/503): to the end of the window, else `fault_retry_after_s`.
+    # Random draws come from `random.Random(fault_seed)`.
+    fault_latency_ms: float = Field(default=0, ge=0)
+    fault_latency_distribution: Literal["fixed", "uniform", "lognormal"] = "fixed"
+    fault_latency_jitter_ms: float = Field(default=0, ge=0)
+    fault_slow_page_ms: float = Field(default=0, ge=0)
+    fault_error_rate: float = Field(default=0, ge=0, le=1)
+    fault_error_code: RspCode = RspCode.SYSTEM_FAILURE
+    fault_error_status: int | None = Field(default=None, ge=400, le=599)
+    fault_outage: bool = False
+    fault_outage_windows: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    fault_outage_code: RspCode = RspCode.MAINTENANCE
+    fault_outage_status: int | None = Field(default=503, ge=400, le=599)
+    fault_retry_after_s: int = Field(default=1, ge=0)
+    fault_truncate_rate: float = Field(default=0, ge=0, le=1)
+    fault_seed: int = 0
+    fault_all_paths: bool = False
+
+    @field_validator("fault_outage_windows")
+    @classmethod
+    def _outage_windows(cls, value: list[str]) -> list[str]:
+        for text in value:
+            OutageWindow.parse(text)
+        return value
+
+    @model_validator(mode="after")
+    def _latency_distribution(self) -> ProviderSettings:
+        if self.fault_latency_distribution == "lognormal" and not (
+            self.fault_latency_ms > 0 and self.fault_latency_jitter_ms > 0
+        ):
+            raise ValueError("a lognormal latency needs fault_latency_ms (median) and fault_latency_jitter_ms > 0")
+        return self
+
+    @field_validator("fault_error_code", "fault_outage_code")
+    @classmethod
+    def _error_code(cls, value: RspCode) -> RspCode:
+        if CODES[value].http_status < 400:
+            raise ValueError(f"{value.value} is not an error code")
+        return value
+
+    @field_validator(
+        "industries", "scheduled_long_range_apis", "relay_org_codes", "fault_outage_windows", mode="before"
+    )
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         """From the environment: `bank,card` or a JSON list."""

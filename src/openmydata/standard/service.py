@@ -70,14 +70,18 @@ def install_standard_errors(
 _ECHOABLE = re.compile(r"[\x21-\x7e]{1,64}")
 
 
+def echoed_tran_id(sent: str | None, new_tran_id: Callable[[], str]) -> str:
+    """The x-api-tran-id to answer with: the caller's when it can be echoed safely, else a new one."""
+    return sent if sent and _ECHOABLE.fullmatch(sent) else new_tran_id()
+
+
 def install_tran_id(app: FastAPI, *, new_tran_id: Callable[[], str]) -> None:
     """Echo the request's x-api-tran-id in every response (a new one when the caller sent none or one that
     cannot be echoed safely), and bind it to the log context."""
 
     @app.middleware("http")
     async def tran_id_middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        sent = request.headers.get(TRAN_ID_HEADER)
-        tran_id = sent if sent and _ECHOABLE.fullmatch(sent) else new_tran_id()
+        tran_id = echoed_tran_id(request.headers.get(TRAN_ID_HEADER), new_tran_id)
         request.state.tran_id = tran_id
         log.clear()
         log.bind(tran_id=tran_id)
