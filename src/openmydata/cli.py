@@ -34,6 +34,8 @@ conformance_app = typer.Typer(
     help="Check a provider's APIs against the standard over the wire (기능적합성).", no_args_is_help=True
 )
 app.add_typer(conformance_app, name="conformance")
+bench_app = typer.Typer(help="Benchmarks against a running ecosystem on loopback.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 
 console = Console(stderr=True)
 
@@ -410,6 +412,44 @@ def conformance_demo(
             )
     print(json.dumps(summary, ensure_ascii=False))
     raise typer.Exit(0 if summary["failed"] == 0 else 1)
+
+
+@bench_app.command("collect")
+def bench_collect(
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON summary (last line)")] = False,
+    people: Annotated[int, typer.Option(min=1, help="People who connect, one after the other")] = 20,
+    providers: Annotated[
+        int, typer.Option(min=1, max=50, help="Institutions (the standard's batch maximum is 50)")
+    ] = 50,
+    latency_ms: Annotated[float, typer.Option(min=0, help="Latency each institution adds to every API call")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic population")] = 42,
+    data_dir: Annotated[Path | None, typer.Option(help="Where databases go (default: a new folder)")] = None,
+) -> None:
+    """Fan-out for a waiting person: each person's first collection from every institution, against the slowest
+    institution's own sequential time; records lost and duplicated; calls/s. The last line printed is JSON."""
+    import tempfile
+
+    from openmydata.benchmarks import run_collect_bench
+
+    log.configure(json=False, level=40)
+    with tempfile.TemporaryDirectory(prefix="openmydata-bench-") as scratch:
+        folder = data_dir or Path(scratch)
+        with _progress() as progress:
+            summary = asyncio.run(
+                run_collect_bench(
+                    folder,
+                    people=people,
+                    providers=providers,
+                    latency_ms=latency_ms,
+                    seed=seed,
+                    progress=_Bars(progress),
+                )
+            )
+    if not as_json:
+        for key in ("fanout_ratio", "fanout_ratio_max", "first_collection_ms_median", "slowest_sequential_ms_median"):
+            console.print(f"{key:32} {summary[key]}")
+    print(json.dumps(summary, ensure_ascii=False))
+    raise typer.Exit(0 if summary["lost"] == 0 and summary["duplicated"] == 0 else 1)
 
 
 def _serve(name: str, factory: Callable[[], tuple[object, ServiceSettings]], host: str, port: int) -> None:

@@ -16,7 +16,7 @@ import secrets
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -257,11 +257,13 @@ async def start_ecosystem(
     pin_kdf_cost: int = 2**14,
     peer_check: str = "serial",
     institutions: tuple[InstitutionPlan, ...] = DEMO_INSTITUTIONS,
+    provider_overrides: Mapping[str, Any] | None = None,
 ) -> Ecosystem:
     """Start portal, certauth, one provider per demo institution and the operator, each with its own database
     (SQLite files under `data_dir` unless `database_url(name)` gives another URL per participant), registered at
     the portal with their own TLS certificates, talking to each other over mutual TLS 1.3, and seeded with
-    `people` synthetic people."""
+    `people` synthetic people. `provider_overrides` are extra `ProviderSettings` for every provider (benchmarks
+    inject latency with them)."""
     report = progress or (lambda _d, _c, _t: None)
     db_url = database_url or (lambda name: sqlite_url(data_dir / f"{name}.db"))
     as_of = as_of or today_kst()
@@ -456,6 +458,7 @@ async def start_ecosystem(
                     portal_serial_num=PORTAL_REGNO,
                     relay_org_codes=[relay_reg["org_code"]] if plan.behind_relay and relay_reg else [],
                     **_tls_settings(store, plan.holder, peer_check),
+                    **(provider_overrides or {}),
                 )
             ),
             store,
@@ -618,14 +621,14 @@ class SmokeFailure(Exception):
     """A step of the smoke run did not hold."""
 
 
-def _expect(response: httpx.Response, step: str) -> dict[str, Any]:
+def expect_json(response: httpx.Response, step: str) -> dict[str, Any]:
     if response.status_code >= 400:
         raise SmokeFailure(f"{step}: HTTP {response.status_code} {response.text[:300]}")
     body: dict[str, Any] = response.json()
     return body
 
 
-def _provider_record_keys(org_code: str, records: list[Any]) -> set[tuple[str, str, str, str]]:
+def provider_record_keys(org_code: str, records: list[Any]) -> set[tuple[str, str, str, str]]:
     """What the operator should hold after collecting these provider records (exported in serving order): one
     entry per record, keyed the way the catalogue says a receiver keys it (record_key, repeats numbered per
     retrieval; a month-selected API such as 통신-002 by its month)."""
@@ -652,7 +655,7 @@ def _provider_record_keys(org_code: str, records: list[Any]) -> set[tuple[str, s
 async def _portal_consents(http: httpx.AsyncClient, eco: Ecosystem, ci: str, step: str) -> int:
     """How many currently valid consents the portal's look-up (지원-103 at every operator) finds for `ci` at the
     demo operator."""
-    body = _expect(
+    body = expect_json(
         await http.post(
             f"{eco.portal.url}/admin/consents", json={"user_ci": ci}, headers={"x-admin-key": eco.admin_key}
         ),
@@ -674,32 +677,32 @@ async def connect_person(
 
     async def approve(approval: dict[str, Any], step: str) -> None:
         tx = approval["cert_tx_id"]
-        _expect(
+        expect_json(
             await http.post(
                 f"{eco.certauth.url}/v1/ca/approvals/{tx}", json={"pin": person.pin, "decision": "approve"}
             ),
             f"{step} approval",
         )
 
-    signup = _expect(
+    signup = expect_json(
         await http.post(
             f"{api}/api/signup", json={"name": person.name, "birth_date": person.birth_date, "phone": person.phone}
         ),
         "sign-up",
     )
     await approve(signup, "sign-up")
-    session = _expect(
+    session = expect_json(
         await http.post(f"{api}/api/signup/complete", json={"cert_tx_id": signup["cert_tx_id"]}), "sign-up complete"
     )
     auth = {"Authorization": f"Bearer {session['session_token']}"}
-    listed = _expect(await http.get(f"{api}/api/providers"), "provider list")
+    listed = expect_json(await http.get(f"{api}/api/providers"), "provider list")
     wanted = set(org_codes) if org_codes is not None else {p.org_code for p in eco.providers}
     chosen = [p["org_code"] for p in listed["providers"] if p["org_code"] in wanted]
     if set(chosen) != wanted:
         raise SmokeFailure(f"operator lists {len(chosen)} of {len(wanted)} providers")
-    consent = _expect(await http.post(f"{api}/api/consents", json={"org_codes": chosen}, headers=auth), "consent")
+    consent = expect_json(await http.post(f"{api}/api/consents", json={"org_codes": chosen}, headers=auth), "consent")
     await approve(consent, "consent")
-    completed = _expect(
+    completed = expect_json(
         await http.post(f"{api}/api/consents/complete", json={"cert_tx_id": consent["cert_tx_id"]}, headers=auth),
         "integrated authentication and collection",
     )
@@ -728,10 +731,10 @@ async def run_smoke(eco: Ecosystem) -> dict[str, Any]:
                 exported = await export_customer_records(db, person.ci)
             finally:
                 await db.dispose()
-            expected |= _provider_record_keys(provider.org_code, exported)
+            expected |= provider_record_keys(provider.org_code, exported)
             personal |= personal_identifiers(exported)
         pii_before = await asyncio.to_thread(_plaintext_found, eco.operator_settings.database_url, personal)
-        held = _expect(await http.get(f"{api}/api/me/records", headers=auth), "records")["records"]
+        held = expect_json(await http.get(f"{api}/api/me/records", headers=auth), "records")["records"]
         collected = {(r["org_code"], r["api_id"], r["key"], r["record_key"]) for r in held}
         summary["records_expected"] = len(expected)
         summary["records_collected"] = len(collected)
@@ -747,7 +750,7 @@ async def run_smoke(eco: Ecosystem) -> dict[str, Any]:
         held_before = await holdings(eco.operator_settings, person.ci)
         old_tokens = held_before.access_tokens
         withdraw_started = time.perf_counter()
-        withdrawal = _expect(await http.post(f"{api}/api/withdraw", headers=auth), "withdrawal")
+        withdrawal = expect_json(await http.post(f"{api}/api/withdraw", headers=auth), "withdrawal")
         summary["revoke_rsp_codes"] = sorted({r["rsp_code"] for r in withdrawal["revoked"]})
         as_operator = eco.client_as("operator")
 
@@ -904,7 +907,7 @@ async def _rotation_and_binding(
         result["token_bound_to_client_cert"] = all(code == "00000" for code in before.values()) and all(
             code == "40101" for code in after.values()
         )
-        collected = _expect(await http.post(f"{eco.operator.url}/api/me/refresh", headers=auth), "refresh")
+        collected = expect_json(await http.post(f"{eco.operator.url}/api/me/refresh", headers=auth), "refresh")
         result["records_after_rotation"] = sum(int(count) for count in collected["collected"].values())
         renewed = (await holdings(eco.operator_settings, ci)).access_tokens
         codes = [

@@ -6,6 +6,7 @@ collects in a second transaction, so a collection failure never loses a signed c
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -256,14 +257,18 @@ async def api_consents_complete(body: CompleteRequest, request: Request, who: Si
     async with _db(request).transaction() as session:
         completion = await service.complete_consent(session, await _person(session, request, who), body.cert_tx_id)
     collected: dict[str, int] = {}
+    collection_ms = None
     if completion.authorised:
+        started = time.perf_counter()
         async with _db(request).transaction() as session:
             collected = await service.collect(session, who.person_id, org_codes=completion.authorised)
+        collection_ms = round((time.perf_counter() - started) * 1000, 1)
     return ConsentCompleteResponse(
         providers=[
             ProviderResult(org_code=o.org_code, ok=o.ok, scope=o.scope, error=o.error) for o in completion.providers
         ],
         collected={org: count for org, count in collected.items() if org in completion.authorised},
+        collection_ms=collection_ms,
     )
 
 

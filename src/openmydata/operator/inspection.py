@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from openmydata.kit.db import Database
 from openmydata.operator import repository
 from openmydata.operator.keyring import Keyring
-from openmydata.operator.models import Asset, ProviderToken, Record
+from openmydata.operator.models import ApiCall, Asset, ProviderToken, Record
 from openmydata.operator.personal import key_manager_for
 from openmydata.operator.security import TokenVault
 from openmydata.operator.settings import OperatorSettings
@@ -56,5 +56,18 @@ async def rows_held(settings: OperatorSettings, person_id: int) -> int:
                 )
                 total += int(count or 0)
             return total
+    finally:
+        await db.dispose()
+
+
+async def api_calls_made(settings: OperatorSettings, *, api_type: str | None = None) -> int:
+    """Information API calls the operator has recorded (its 지원-004 source), of one x-api-type or all."""
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            query = select(func.count()).select_from(ApiCall)
+            if api_type is not None:
+                query = query.where(ApiCall.api_type == api_type)
+            return int(await session.scalar(query) or 0)
     finally:
         await db.dispose()

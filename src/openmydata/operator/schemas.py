@@ -66,6 +66,8 @@ class ProviderResult(BaseModel):
 class ConsentCompleteResponse(BaseModel):
     providers: list[ProviderResult]
     collected: dict[str, int]
+    # How long the first collection took (every institution fetched concurrently and stored): what the person waited.
+    collection_ms: float | None = None
 
 
 class CollectedResponse(BaseModel):
