@@ -330,6 +330,9 @@ def conformance_run(
     tls_key: Annotated[Path | None, typer.Option(help="Its private key (PEM)")] = None,
     tls_ca: Annotated[Path | None, typer.Option(help="CA bundle the provider's certificate chains to")] = None,
     out: Annotated[Path, typer.Option(help="Where conformance.json and conformance.html go")] = Path("conformance"),
+    profile: Annotated[
+        str, typer.Option(help="The standard the provider speaks: financial, or nationwide (2025 telecom profile)")
+    ] = "financial",
 ) -> None:
     """Exercise every catalogued API of the provider's sectors (positive and negative checks) and write a JSON and
     an HTML report; the last line printed is the JSON summary. Exit 1 when any check failed."""
@@ -337,6 +340,8 @@ def conformance_run(
     from openmydata.kit.http import make_client
     from openmydata.kit.tls import TlsFiles, TlsIdentity
 
+    if profile not in ("financial", "nationwide"):
+        raise typer.BadParameter(f"unknown profile {profile!r} (financial or nationwide)")
     files = (tls_cert, tls_key, tls_ca)
     if any(files) and not all(files):
         raise typer.BadParameter("--tls-cert, --tls-key and --tls-ca go together")
@@ -354,6 +359,7 @@ def conformance_run(
                     sectors=sector,
                     operator_org_code=operator_org_code,
                     progress=bars,
+                    profile=profile,
                 )
         json_path, html_path = write_report(report, out)
         console.print(f"reports: {json_path} {html_path}")
@@ -382,7 +388,7 @@ def conformance_demo(
     from openmydata.sandbox.institutions import SECTORS
 
     log.configure(json=False, level=40)
-    chosen = list(sector or SECTORS)
+    chosen = list(sector or demo_module.SECTOR_INSTITUTIONS)  # every sector, and the nationwide telecom profile
     unknown = sorted(set(chosen) - set(demo_module.SECTOR_INSTITUTIONS) - set(SECTORS))
     if unknown:
         raise typer.BadParameter(f"unknown sectors: {', '.join(unknown)}")

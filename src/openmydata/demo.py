@@ -67,6 +67,9 @@ class InstitutionPlan:
     behind_relay: bool = False
     # The holder name of its certificate (several institutions of one sector need distinct ones).
     holder_name: str = ""
+    # The standard its information APIs follow (`ProviderSettings.standard_profile`): a telecom operator can serve
+    # the 2025 nationwide standard's telecom APIs instead of the financial ones.
+    profile: str = "financial"
 
     @property
     def holder(self) -> str:
@@ -102,6 +105,10 @@ SECTOR_INSTITUTIONS = {
     "p2p": InstitutionPlan("p2p", "오픈P2P", "1018100011"),
     "bond": InstitutionPlan("bond", "오픈채권", "1018100012"),
     "usury": InstitutionPlan("usury", "오픈대부", "1018100013"),
+    # not a sector of its own: a telecom operator on the nationwide standard's profile
+    "telecom-nationwide": InstitutionPlan(
+        "telecom", "오픈텔레콤(전국)", "1018100015", holder_name="provider-telecom-nationwide", profile="nationwide"
+    ),
 }
 
 
@@ -117,6 +124,12 @@ class ProviderHandle:
     holder_name: str = ""  # its certificate's holder in the CertificateStore
     behind_relay: bool = False  # operators reach it through the ecosystem's relay (`Ecosystem.relay`)
     relay_url: str = ""
+    profile: str = "financial"  # the standard its information APIs follow (`ProviderSettings.standard_profile`)
+
+    @property
+    def label(self) -> str:
+        """A name unique in the ecosystem: `bank`, `telecom-nationwide`, `bank-07`."""
+        return self.holder.removeprefix("provider-")
 
     @property
     def api_url(self) -> str:
@@ -457,6 +470,7 @@ async def start_ecosystem(
                     portal_org_code=PORTAL_ORG_CODE,
                     portal_serial_num=PORTAL_REGNO,
                     relay_org_codes=[relay_reg["org_code"]] if plan.behind_relay and relay_reg else [],
+                    standard_profile=plan.profile,
                     **_tls_settings(store, plan.holder, peer_check),
                     **(provider_overrides or {}),
                 )
@@ -478,22 +492,26 @@ async def start_ecosystem(
                 plan.holder,
                 plan.behind_relay,
                 relay_url if plan.behind_relay else "",
+                plan.profile,
             )
         )
         db = Database(provider_db_url)
         sector = cast(SectorName, plan.sector)
         customer_count = sum(is_customer(person, sector, reg["org_code"], seed) for person in population)
         try:
+            catalogue = CATALOGUE.for_profile(plan.profile)
             customers = generate_customers(
                 population,
                 sector=sector,
                 org_code=reg["org_code"],
                 seed=seed,
                 as_of=as_of,
+                catalogue=catalogue,
             )
             await import_customers(
                 db,
                 customers,
+                catalogue=catalogue,
                 batch_size=100,
                 progress=functools.partial(_report_customers, report, f"{plan.sector} customers", customer_count),
             )
@@ -541,6 +559,7 @@ async def start_ecosystem(
         session_secret=secrets.token_urlsafe(32),
         key_file=data_dir / "operator-keys.json",
         provider_public_urls={provider.org_code: provider.public_url for provider in providers},
+        provider_profiles={p.org_code: p.profile for p in providers if p.profile != "financial"},
         **_tls_settings(store, "operator", peer_check),
     )
     operator_peer, operator_public = await _serve_both(
@@ -1033,9 +1052,10 @@ async def run_conformance_demo(
                     token=token,
                     sectors=[provider.sector],
                     operator_org_code=eco.operator_org_code,
+                    profile=provider.profile,
                 )
-                await asyncio.to_thread(write_report, report, report_dir, provider.sector)
-                per_sector[provider.sector] = report.totals()
+                await asyncio.to_thread(write_report, report, report_dir, provider.label)
+                per_sector[provider.label] = report.totals()
                 if progress:
                     progress("conformance", index + 1, len(eco.providers))
     finally:

@@ -34,7 +34,8 @@ from pydantic import BaseModel, ValidationError
 
 from openmydata.conformance.results import NEGATIVE, POSITIVE, Check, CheckKind
 from openmydata.standard.catalogue import ApiSpec
-from openmydata.standard.codes import CODES, RspCode
+from openmydata.standard.codes import RspCode
+from openmydata.standard.profiles import FINANCIAL_RESPONSE_CODES, ResponseCodes
 
 # positive
 HTTP_200 = "http-200"
@@ -84,12 +85,22 @@ class NegativeCase:
     codes: tuple[RspCode, ...]
     description: str
 
-    def accepts(self, status: int | None, rsp_code: str | None) -> bool:
-        return any(status == CODES[code].http_status and rsp_code == code.value for code in self.codes)
+    def accepts(
+        self, status: int | None, rsp_code: str | None, codes: ResponseCodes = FINANCIAL_RESPONSE_CODES
+    ) -> bool:
+        """Whether the answer is one of the expected situations, in the provider's code set."""
+        return any(
+            status == codes.table[codes.code(code)].http_status and rsp_code == codes.code(code) for code in self.codes
+        )
+
+    def expected_in(self, codes: ResponseCodes) -> str:
+        return " or ".join(
+            f"HTTP {codes.table[codes.code(code)].http_status} {codes.code(code)}" for code in self.codes
+        )
 
     @property
     def expected(self) -> str:
-        return " or ".join(f"HTTP {CODES[code].http_status} {code.value}" for code in self.codes)
+        return self.expected_in(FINANCIAL_RESPONSE_CODES)
 
 
 NEGATIVE_CASES: dict[str, NegativeCase] = {

@@ -35,9 +35,9 @@ from openmydata.kit.clock import add_months, now_kst, to_date, today_kst
 from openmydata.standard.apis import CATALOGUE
 from openmydata.standard.catalogue import INFO_SECTORS, ApiSpec, Catalogue, Kind, Sector
 from openmydata.standard.client import API_TYPE, TRAN_ID
-from openmydata.standard.codes import RspCode
 from openmydata.standard.formats import Party, new_tran_id
 from openmydata.standard.models import Envelope
+from openmydata.standard.profiles import FINANCIAL_RESPONSE_CODES, Profile, ResponseCodes, response_codes
 
 Progress = Callable[[str, int, int], None]
 Values = dict[str, str]
@@ -65,6 +65,7 @@ class Exchange:
     response_tran_id: str | None = None
     body: Any = None
     problem: str | None = None  # a transport error or a body that is not JSON
+    codes: ResponseCodes = FINANCIAL_RESPONSE_CODES  # the standard the provider answers in
 
     @property
     def rsp_code(self) -> str | None:
@@ -80,7 +81,7 @@ class Exchange:
 
     @property
     def succeeded(self) -> bool:
-        return self.status == 200 and self.rsp_code == RspCode.OK.value and isinstance(self.body, dict)
+        return self.status == 200 and self.rsp_code == self.codes.success and isinstance(self.body, dict)
 
     @property
     def echoed(self) -> bool:
@@ -175,6 +176,7 @@ class _Runner:
         catalogue: Catalogue,
         progress: Progress | None,
         concurrency: int,
+        codes: ResponseCodes = FINANCIAL_RESPONSE_CODES,
     ):
         if concurrency < 1:
             raise ValueError("concurrency is at least 1")
@@ -184,7 +186,8 @@ class _Runner:
         self.token = token
         self.operator_org_code = operator_org_code.upper()
         new_tran_id(self.operator_org_code, Party.OPERATOR)  # refuses an org_code that cannot make one
-        self.catalogue = catalogue
+        self.codes = codes
+        self.catalogue = catalogue.for_profile(codes.profile)
         self.sectors = self._sectors(sectors)
         self.progress = progress
         self.gate = asyncio.Semaphore(concurrency)
@@ -297,7 +300,7 @@ class _Runner:
     async def _exchange(self, label: str, build: Callable[[], httpx.Request]) -> Exchange:
         for attempt in range(THROTTLE_RETRIES + 1):
             request = build()
-            exchange = Exchange(label=label, tran_id=request.headers.get(TRAN_ID))
+            exchange = Exchange(label=label, tran_id=request.headers.get(TRAN_ID), codes=self.codes)
             async with self.gate:
                 try:
                     response = await self.http.send(request)
@@ -356,24 +359,25 @@ class _Runner:
             f"sent {exchange.tran_id}, got {exchange.response_tran_id or '(none)'}",
         )
         code = exchange.rsp_code
-        allowed = {RspCode.OK.value, RspCode.UP_TO_DATE.value} if stamp_sent else {RspCode.OK.value}
+        success, up_to_date = self.codes.success, self.codes.up_to_date
+        allowed = {success, up_to_date} if stamp_sent else {success}
         rec.positive(
             checks.RSP_CODE_SUCCESS,
             code in allowed,
             where,
-            exchange.outcome() + (" (no search_timestamp was re-sent)" if code == RspCode.UP_TO_DATE.value else ""),
+            exchange.outcome() + (" (no search_timestamp was re-sent)" if code == up_to_date else ""),
         )
         body = exchange.body
         if exchange.status != 200 or not isinstance(body, dict) or code not in allowed:
             return
-        model = spec.response if code == RspCode.OK.value else Envelope
+        model = spec.response if code == success else Envelope
         problems = checks.schema_problems(model, body)
         rec.positive(checks.RESPONSE_SCHEMA, not problems, where, "; ".join(problems[:5]))
         problems = checks.empty_optional_values(model, body)
         rec.positive(checks.OPTIONAL_FIELDS_OMITTED, not problems, where, "; ".join(problems[:5]))
         problems = checks.non_string_values(body)
         rec.positive(checks.VALUES_AS_STRINGS, not problems, where, "; ".join(problems[:5]))
-        if code != RspCode.OK.value:
+        if code != success:
             return
         compared, problems = checks.count_problems(spec, body)
         if compared:
@@ -650,7 +654,7 @@ class _Runner:
         exchange = await self._exchange(label, functools.partial(self._build, spec, sector, request))
         self._judge(spec, exchange, rec, stamp_sent=True, limit=self._limit(spec, request))
         body = exchange.body if isinstance(exchange.body, dict) else {}
-        if exchange.status == 200 and exchange.rsp_code == RspCode.UP_TO_DATE.value:
+        if exchange.status == 200 and exchange.rsp_code == self.codes.up_to_date:
             data = sorted(checks.data_fields(body))
             problem = f"00001 (up to date) still carries data: {', '.join(data)}"
             rec.positive(checks.SEARCH_TIMESTAMP_RESEND, not data, label, problem, detail="00001 without data")
@@ -773,8 +777,8 @@ class _Runner:
         )
         for case, label, exchange in zip(cases, labels, exchanges, strict=True):
             expected = checks.NEGATIVE_CASES[case.name]
-            passed = expected.accepts(exchange.status, exchange.rsp_code)
-            problem = f"expected {expected.expected}, got {exchange.outcome()}"
+            passed = expected.accepts(exchange.status, exchange.rsp_code, self.codes)
+            problem = f"expected {expected.expected_in(self.codes)}, got {exchange.outcome()}"
             rec.negative(case.name, passed, label, problem, detail=exchange.outcome())
         for case, label, exchange in zip(cases, labels, exchanges, strict=True):
             if exchange.tran_id is not None and exchange.status is not None:
@@ -848,13 +852,15 @@ async def run_conformance(
     catalogue: Catalogue = CATALOGUE,
     progress: Progress | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
+    profile: Profile | str = Profile.FINANCIAL,
 ) -> ConformanceReport:
     """Check a provider's information APIs of `sectors` over the wire, the way the regulator's 기능적합성 check does.
 
     `http` carries whatever the connection needs (a client certificate for mutual TLS); `token` is an access token
     of a consent covering every scope of `sectors` for one customer whose data reaches the APIs;
     `operator_org_code` makes the x-api-tran-ids. `progress(label, done, total)` is called after every API; at
-    most `concurrency` calls are in flight at a time.
+    most `concurrency` calls are in flight at a time. `profile` is the standard the provider speaks: its
+    information APIs and its response codes (the 2025 nationwide standard: `standard.profiles`).
     """
     runner = _Runner(
         http,
@@ -866,5 +872,6 @@ async def run_conformance(
         catalogue=catalogue,
         progress=progress,
         concurrency=concurrency,
+        codes=response_codes(profile),
     )
     return await runner.run()

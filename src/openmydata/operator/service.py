@@ -812,9 +812,8 @@ class OperatorService:
         for token in tokens:
             choice = choices.get(token.org_code)
             granted = set(token.scope.split())
-            specs = [
-                spec for spec in self.catalogue.info_apis(choice.industries if choice else ()) if spec.scope in granted
-            ]
+            catalogue = self.catalogue.for_profile(self.settings.provider_profiles.get(token.org_code, "financial"))
+            specs = [spec for spec in catalogue.info_apis(choice.industries if choice else ()) if spec.scope in granted]
             known = await self._known(session, person_id, person_key, token.org_code, specs)
             marks = await repo.marks_of(session, person_id, person_key, token.org_code)
             since = None

@@ -77,6 +77,10 @@ class OperatorSettings(ServiceSettings):
     # configuration, used only to build the redirect to `<url>/oauth/2.0/authorize`; a provider not listed here
     # is connected through 통합인증 only. From the environment as JSON: {"A1AAAA0000": "https://login.bank.example"}.
     provider_public_urls: dict[str, str] = Field(default_factory=dict)
+    # Providers that speak another standard than the financial one, by org_code (`standard.profiles`: a telecom
+    # operator on the 2025 nationwide standard serves 통신(전국)-001…004). The portal's registry does not say so
+    # (unconfirmed for the nationwide platform), so it is deployment configuration: {"F1AAAA0000": "nationwide"}.
+    provider_profiles: dict[str, Literal["financial", "nationwide"]] = Field(default_factory=dict)
     cookie_secure: bool = False
     # Envelope encryption of the personal data held (crypto-shredding): the key manager that wraps the per-person
     # data keys. "local": master keys in `key_file` (created on first start, mode 0600; without a value, next to

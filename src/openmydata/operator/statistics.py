@@ -93,14 +93,15 @@ class OperatorStatistics:
         samples = []
         for call in calls:
             stat_type = stat_type_of(call.api_type)
-            if stat_type is None or call.api_id not in self.catalogue:
+            spec = self.catalogue.in_any_profile(call.api_id)  # a nationwide-profile provider's APIs count too
+            if stat_type is None or spec is None:
                 continue
             samples.append(
                 CallSample(
                     at=as_utc(call.at),
                     counterpart=call.org_code,
                     stat_type=stat_type,
-                    api_code=self.catalogue[call.api_id].api_code,
+                    api_code=spec.api_code,
                     ok=is_success(call.rsp_code),
                     rsp_ms=call.rsp_ms,
                 )

@@ -297,6 +297,11 @@ class Catalogue:
         """Every entry of every profile (documentation), in catalogue order."""
         return list(self._all.values())
 
+    def in_any_profile(self, api_id: str) -> ApiSpec | None:
+        """The entry `api_id` names in whichever profile it belongs to (records of calls to providers of several
+        profiles, e.g. the operator's statistics); None for an unknown ID."""
+        return self._all.get(api_id)
+
     def __getitem__(self, api_id: str) -> ApiSpec:
         return self._by_id[api_id]
 

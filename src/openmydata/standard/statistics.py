@@ -36,6 +36,7 @@ from fastapi import Depends, Query
 from pydantic import ValidationError
 
 from openmydata.kit.clock import KST, parse_date
+from openmydata.standard import profiles
 from openmydata.standard.apis.support import (
     STAT_DAYS,
     TIME_SLOTS,
@@ -53,7 +54,9 @@ PEAK_BAND = "01"
 OFF_PEAK_BAND = "02"
 BANDS = (PEAK_BAND, OFF_PEAK_BAND)
 DEFAULT_PEAK_HOURS = "0900-1800"
-SUCCESS_CODES = frozenset({"00000", "00001"})
+# A success in any profile's code set: 00000/00001, and the nationwide standard's 20001/20002 (calls the operator
+# made to a nationwide-profile provider).
+SUCCESS_CODES = profiles.SUCCESS_CODES | profiles.UP_TO_DATE_CODES
 MAX_MILLIS = 999_999  # N(6)
 USER_API_TYPES = frozenset({"user-consent", "user-refresh", "user-search"})
 

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from openmydata.conformance import run_conformance
 from openmydata.kit.clock import add_months, today_kst, utcnow
 from openmydata.kit.pki import CertificateAuthority
 from openmydata.operator.collector import collect_provider
@@ -275,3 +276,43 @@ class TestProfileSelection:
         monkeypatch.setenv("OPENMYDATA_PROVIDER_STANDARD_PROFILE", "regional")
         with pytest.raises(ValueError, match="standard_profile"):
             ProviderSettings()
+
+
+class TestConformanceOfTheNationwideProfile:
+    """The conformance checker pointed at a nationwide-profile provider with `profile="nationwide"`: the nationwide
+    APIs, judged in the nationwide code set; and the financial expectations would fail it."""
+
+    async def test_every_check_passes_in_the_nationwide_code_set(
+        self, harness: NationwideHarness, subscriber: CustomerData
+    ) -> None:
+        token = await _token(harness, subscriber)
+        report = await run_conformance(
+            harness.http,
+            base_url="http://test",
+            org_code=PROVIDER,
+            token=token,
+            sectors=["telecom"],
+            operator_org_code=OPERATOR,
+            profile="nationwide",
+        )
+        assert report.failed == 0, [(r.api_id, c.name, c.detail) for r, c in report.failures()]
+        checked = {result.api_id for result in report.results}
+        assert {LIST, USAGE, BILLS, PAYMENTS} <= checked
+        assert not checked & {"통신-001", "통신-002", "통신-003", "통신-004"}
+        assert report.not_exercised == []
+        assert report.passed > 50
+
+    async def test_financial_expectations_fail_a_nationwide_provider(
+        self, harness: NationwideHarness, subscriber: CustomerData
+    ) -> None:
+        token = await _token(harness, subscriber)
+        report = await run_conformance(
+            harness.http,
+            base_url="http://test",
+            org_code=PROVIDER,
+            token=token,
+            sectors=["telecom"],
+            operator_org_code=OPERATOR,
+        )
+        assert report.failed > 0
+        assert any(check.name == "rsp-code-success" for _result, check in report.failures())
