@@ -66,6 +66,7 @@ A_DEPOSIT, A_INVEST, A_LOAN, A_CARD, A_MGMT = "11012345678", "21012345678", "310
 A_DEPOSIT_2 = "11098765432"  # a second deposit of Alice's, left out of listed consents
 B_DEPOSIT, B_INVEST, B_LOAN, B_CARD, B_MGMT = "11055555555", "21055555555", "31055555555", "CARD-BOB-001", "MGMT-BOB001"
 A_IRP, B_IRP = "71012345678", "71055555555"  # 개인형 IRP accounts (IRP-001…004, served under bank here)
+A_PREPAID, B_PREPAID = "PP-ALICE-01", "PP-BOB-0001"  # prepaid cards (선불-001…004, card.prepaid)
 BOB_MARK = "BOBSECRET"  # appears in Bob's customer-level records only
 TRANSACTIONS = 30
 
@@ -277,6 +278,50 @@ def _card(card: str, mark: str) -> list[StoredRecord]:
     ]
 
 
+def _prepaid(pp_id: str, mark: str) -> list[StoredRecord]:
+    return [
+        StoredRecord(api_id="선불-001", payload={"pp_id": pp_id, "pp_name": f"{mark}선불카드"}),
+        StoredRecord(
+            api_id="선불-002",
+            key=pp_id,
+            payload={
+                "total_balance_amt": "5000",
+                "charge_balance_amt": "5000",
+                "reserve_balance_amt": "0",
+                "reserve_due_amt": "0",
+                "exp_due_amt": "0",
+                "limit_amt": "2000000",
+            },
+        ),
+        *_dated(
+            "선불-003",
+            pp_id,
+            3,
+            lambda i, at: {
+                "trans_type": "01",
+                "trans_dtime": at,
+                "trans_no": f"P{i}",
+                "trans_amt": "1000",
+                "balance_amt": f"{(i + 1) * 1000}",
+                "trans_org_nm": f"{mark}은행",
+            },
+        ),
+        *_dated(
+            "선불-004",
+            pp_id,
+            2,
+            lambda i, at: {
+                "approved_num": f"{mark[:3]}P{i}",
+                "approved_dtime": at,
+                "status": "01",
+                "pay_type": "01",
+                "merchant_name": f"{mark}가게",
+                "approved_amt": "500",
+            },
+        ),
+    ]
+
+
 def _telecom(mgmt: str, mark: str) -> list[StoredRecord]:
     month = months_ago(1)
     return [
@@ -312,6 +357,7 @@ def victim() -> CustomerData:
                 payload={"saving_method": "02", "issue_date": "20210101", "currency_code": "KRW"},
             ),
             *_card(A_CARD, "ALICE"),
+            *_prepaid(A_PREPAID, "ALICE"),
             *_telecom(A_MGMT, "ALICE"),
         ],
     )
@@ -328,6 +374,7 @@ def stranger() -> CustomerData:
             *_bank(B_DEPOSIT, B_INVEST, B_LOAN, BOB_MARK),
             *_irp(B_IRP, BOB_MARK),
             *_card(B_CARD, BOB_MARK),
+            *_prepaid(B_PREPAID, BOB_MARK),
             *_telecom(B_MGMT, BOB_MARK),
         ],
     )
@@ -340,6 +387,7 @@ BOB_ASSET_BY_SCOPE = {
     "bank.loan": B_LOAN,
     "bank.irp": B_IRP,
     "card.card": B_CARD,
+    "card.prepaid": B_PREPAID,
     "telecom.mgmt": B_MGMT,
 }
 ALICE_ASSET_BY_SCOPE = {
@@ -348,6 +396,7 @@ ALICE_ASSET_BY_SCOPE = {
     "bank.loan": A_LOAN,
     "bank.irp": A_IRP,
     "card.card": A_CARD,
+    "card.prepaid": A_PREPAID,
     "telecom.mgmt": A_MGMT,
 }
 

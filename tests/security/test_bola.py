@@ -24,6 +24,7 @@ from tests.security.conftest import (
     B_IRP,
     B_LOAN,
     B_MGMT,
+    B_PREPAID,
     BOB_ASSET_BY_SCOPE,
     BOB_MARK,
     OTHER_CLIENT_ID,
@@ -39,7 +40,7 @@ from tests.security.conftest import (
 )
 from tests.security.helpers import info_headers, leaks, oauth, rsp
 
-BOB_IDS = (BOB_MARK, B_DEPOSIT, B_INVEST, B_LOAN, B_IRP, B_CARD, B_MGMT)
+BOB_IDS = (BOB_MARK, B_DEPOSIT, B_INVEST, B_LOAN, B_IRP, B_CARD, B_PREPAID, B_MGMT)
 
 
 def _scope(api_id: str) -> str:
@@ -61,7 +62,7 @@ class TestObjectLevelAuthorisation:
 
     @attack("bola_foreign_asset_all_asset_consent")
     async def test_bola_foreign_asset_all_asset_consent(self, target: Harness) -> None:
-        assert len(ASSET_APIS) == 17  # 은행-002…010, IRP-002…004, 카드-002/008/009, 통신-003/004
+        assert len(ASSET_APIS) == 20  # 은행-002…010, IRP-002…004, 카드-002/008/009, 선불-002…004, 통신-003/004
         token = (await target.grant(consent=consent_for(target, all_scopes(SECTORS))))["access_token"]
         assert await self._every_asset_api(target, token, (404, "40402")) == []
 
