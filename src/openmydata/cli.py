@@ -73,7 +73,8 @@ def demo(
         Path | None, typer.Option(help="Where the SQLite databases go (default: a new folder under .openmydata/)")
     ] = None,
 ) -> None:
-    """Start portal, certauth, a bank, a card company, a telecom operator and the MyData operator on loopback."""
+    """Start portal, certauth, six institutions (bank, card, telecom, insurer, investment firm, e-finance) and the
+    MyData operator on loopback."""
     from openmydata import demo as demo_module
 
     log.configure(json=False, level=40 if smoke else 20)
