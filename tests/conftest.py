@@ -10,6 +10,7 @@ OPENMYDATA_REQUIRE_SERVICES=1 (CI), where a missing server fails the run.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import socket
@@ -17,11 +18,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 PG_HOST = os.environ.get("OPENMYDATA_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("OPENMYDATA_TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("OPENMYDATA_TEST_PG_USER", "postgres")
 REQUIRE_SERVICES = os.environ.get("OPENMYDATA_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """Each test leaves logging as it found it: a command run in process (`openmydata.kit.logging.configure`) must
+    not leave structlog filtering levels or writing to a stream the test runner has closed since."""
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.configure(**saved)
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def _port_open(host: str, port: int) -> bool:

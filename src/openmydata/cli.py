@@ -388,7 +388,6 @@ def conformance_demo(
     from openmydata import demo as demo_module
     from openmydata.sandbox.institutions import SECTORS
 
-    log.configure(json=False, level=40)
     chosen = list(sector or demo_module.SECTOR_INSTITUTIONS)  # every sector, and the nationwide telecom profile
     unknown = sorted(set(chosen) - set(demo_module.SECTOR_INSTITUTIONS) - set(SECTORS))
     if unknown:
@@ -401,6 +400,7 @@ def conformance_demo(
     elif data_dir is not None and data_dir.is_dir() and any(data_dir.iterdir()):
         # the databases and keys of an earlier run would be mixed with the new ecosystem's
         raise typer.BadParameter(f"{data_dir} is not empty: the conformance demo starts afresh in a new folder")
+    log.configure(json=False, level=40)  # once the arguments are known to be good
     with _progress() as progress:
         bars = _Bars(progress)
         try:
