@@ -464,13 +464,14 @@ def _serve(name: str, factory: Callable[[], tuple[object, ServiceSettings]], hos
     participants' calls are accepted), plain HTTP only with insecure_plain_http."""
     import uvicorn
 
+    from openmydata.kit.server import KEEP_ALIVE_S
     from openmydata.kit.tls import start_tls_server
 
     log.configure(json=True)
     app, settings = factory()
     identity = settings.tls_identity()
     if identity is None:
-        uvicorn.run(app, host=host, port=port, log_level="info")  # type: ignore[arg-type]
+        uvicorn.run(app, host=host, port=port, log_level="info", timeout_keep_alive=KEEP_ALIVE_S)  # type: ignore[arg-type]
         return
 
     async def _run() -> None:

@@ -17,7 +17,15 @@ import pytest
 import pytest_asyncio
 from cryptography import x509
 
-from openmydata.demo import CORE_INSTITUTIONS, Ecosystem, ProviderHandle, connect_person, run_smoke, start_ecosystem
+from openmydata.demo import (
+    CORE_INSTITUTIONS,
+    DEMO_TLS_RELOAD_S,
+    Ecosystem,
+    ProviderHandle,
+    connect_person,
+    run_smoke,
+    start_ecosystem,
+)
 from openmydata.kit.http import make_client
 from openmydata.kit.server import RunningServer
 from openmydata.kit.tls import TlsIdentity, start_tls_server
@@ -186,6 +194,7 @@ async def _restart(eco: Ecosystem, provider: ProviderHandle, stopped: RunningSer
         identity=TlsIdentity(eco.certificates.files(provider.holder)),
         host=stopped.host,
         port=stopped.port,
+        reload_interval_s=DEMO_TLS_RELOAD_S,  # as the demo serves it: a later rotation must be picked up
     )
     provider.server = server
     eco.servers[eco.servers.index(stopped)] = server

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from openmydata.kit.errors import PeerUnavailable
+from openmydata.kit.server import CLIENT_KEEP_ALIVE_S
 
 if TYPE_CHECKING:
     from openmydata.kit.tls import TlsIdentity
@@ -50,7 +51,11 @@ def make_client(
 ) -> httpx.AsyncClient:
     """An httpx client for calls to peers; with `tls`, HTTPS with the participant's client certificate (mutual TLS
     1.3, peers' certificates checked against its trusted CAs only)."""
-    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    limits = httpx.Limits(
+        max_connections=max_connections,
+        max_keepalive_connections=max_connections,
+        keepalive_expiry=CLIENT_KEEP_ALIVE_S,  # below the servers' keep-alive (see kit.server)
+    )
     transport = _RotatingTransport(tls, limits) if tls is not None else None
     return httpx.AsyncClient(
         base_url=base_url,

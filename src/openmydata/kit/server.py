@@ -10,6 +10,12 @@ from typing import Literal
 import uvicorn
 from starlette.types import ASGIApp
 
+# Idle keep-alive connections: servers keep them KEEP_ALIVE_S, clients (`kit.http.make_client`) drop theirs after
+# CLIENT_KEEP_ALIVE_S, well before. With equal timeouts (uvicorn's and httpx's defaults are both 5 s) a client can
+# send a request on a connection the server is closing at that moment and get RemoteProtocolError.
+KEEP_ALIVE_S = 30
+CLIENT_KEEP_ALIVE_S = 10.0
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A port that was free a moment ago (another process may take it before it is bound again: prefer
@@ -67,7 +73,15 @@ async def start_server(
     if sock is not None:
         port = port_of(sock)
     assert port is not None
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan=lifespan)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan=lifespan,
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock] if sock is not None else None), name=f"server:{name}")
     while not server.started:

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from openmydata.kit.pki import subject_serial_number
-from openmydata.kit.server import RunningServer, port_of, reserve_port
+from openmydata.kit.server import KEEP_ALIVE_S, RunningServer, port_of, reserve_port
 
 __all__ = [
     "TlsFiles",
@@ -280,6 +280,7 @@ async def start_tls_server(
             log_level=log_level,
             access_log=False,
             lifespan=lifespan,
+            timeout_keep_alive=KEEP_ALIVE_S,
             http=TlsH11Protocol,
             ssl_certfile=cert_file,
             ssl_keyfile=key_file,
