@@ -56,6 +56,9 @@ class Org(Base):
     cert_fingerprints: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     cert_issuer_dn: Mapped[str | None] = mapped_column(String(256), nullable=True)
     cert_not_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # An information provider's scheduled-transmission windows ("hhmm:hhmm", Asia/Seoul; digest §10.4), published
+    # in 지원-002 as np_time_cnt / np_time_list; None when it registered none.
+    np_time_list: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
 
 class Credential(Base):

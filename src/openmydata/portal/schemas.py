@@ -59,6 +59,12 @@ def _industries(value: list[str]) -> list[str]:
     return value
 
 
+# A scheduled-transmission window as the admin API takes it: "hhmm:hhmm" (Asia/Seoul), e.g. "0030:0530". The shape
+# is checked here; the standard's rules for what a provider registers (§10.4) in the service, with a plain message.
+WindowText = Annotated[str, StringConstraints(max_length=16)]
+WindowList = Annotated[list[WindowText], Field(max_length=24)]
+
+
 class OrgRegistration(AdminModel):
     org_name: Name
     org_type: OrgTypeCode
@@ -67,6 +73,8 @@ class OrgRegistration(AdminModel):
     org_regno: Regno
     auth_type: Literal["01", "03"] = "03"
     relay_org_code: OrgCodeText | None = None
+    # An information provider's scheduled-transmission windows (지원-002 np_time_list); none: not published.
+    np_time_list: WindowList | None = None
 
     _check_industries = field_validator("industries")(_industries)
 
@@ -77,6 +85,8 @@ class OrgUpdate(AdminModel):
     domain: Url | None = None
     auth_type: Literal["01", "03"] | None = None
     relay_org_code: OrgCodeText | None = None
+    # New windows replace the registered ones; [] withdraws them (none published).
+    np_time_list: WindowList | None = None
 
     @field_validator("industries")
     @classmethod
@@ -129,6 +139,7 @@ class OrgView(BaseModel):
     cert_fingerprints: list[str] = Field(default_factory=list)
     cert_issuer_dn: str | None = None
     cert_not_after: datetime | None = None
+    np_time_list: list[str] = Field(default_factory=list)
 
 
 class CertificateRegistration(AdminModel):

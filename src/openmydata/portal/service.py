@@ -45,6 +45,7 @@ from openmydata.standard.apis.support import (
     CaOrgEntry,
     CaOrgListResponse,
     CertFingerprint,
+    NpTime,
     OperatorStatisticsRequest,
     OpType,
     OrgEntry,
@@ -60,6 +61,7 @@ from openmydata.standard.apis.support import (
 from openmydata.standard.codes import RspCode, StandardError, success_envelope
 from openmydata.standard.oauth import client_credentials_request
 from openmydata.standard.peers import Peer
+from openmydata.standard.schedule import Windows
 
 INDUSTRY_PREFIX = {
     "bank": "A1",
@@ -146,6 +148,7 @@ class PortalService:
     # ----- admin: organisations -----
     async def register_org(self, request: OrgRegistration) -> OrgCredentials:
         self._check_industries(request.org_type, request.industries)
+        windows = self._windows(request.org_type, request.np_time_list)
         if request.relay_org_code is not None:
             await self._check_relay(request.relay_org_code)
         now = self.clock()
@@ -162,6 +165,7 @@ class PortalService:
             active=True,
             created_at=now,
             updated_at=now,
+            np_time_list=windows,
         )
         support_id, support_secret = ids.alnum(CLIENT_ID_LENGTH), ids.alnum(SECRET_LENGTH)
         ca_id, ca_secret = ids.alnum(CLIENT_ID_LENGTH), ids.alnum(SECRET_LENGTH)
@@ -202,7 +206,12 @@ class PortalService:
         for item in _items(org.industries):
             await self.repo.record_change("org", org_code, item, OpType.NEW.value, now)
         await self._audit(
-            "org_registered", now, org_code=org_code, org_type=request.org_type, industries=list(org.industries)
+            "org_registered",
+            now,
+            org_code=org_code,
+            org_type=request.org_type,
+            industries=list(org.industries),
+            np_time_list=list(windows or []),
         )
         _logger.info("org registered", org_code=org_code, org_type=request.org_type)
         return OrgCredentials(
@@ -231,6 +240,9 @@ class PortalService:
             org.domain = request.domain.rstrip("/")
         if request.auth_type is not None:
             org.auth_type = request.auth_type
+        if request.np_time_list is not None:
+            # The change log below lists the organisation as modified, so 지원-002 deltas carry the new windows.
+            org.np_time_list = self._windows(org.org_type, request.np_time_list)
         org.updated_at = now
         details_changed = bool(request.model_fields_set - {"industries"})
         new_items = _items(org.industries)
@@ -248,6 +260,7 @@ class PortalService:
             org_code=org_code,
             fields=sorted(request.model_fields_set),
             industries=list(org.industries),
+            np_time_list=list(org.np_time_list or []),
         )
         return _org_view(org)
 
@@ -661,6 +674,23 @@ class PortalService:
             raise StandardError(RspCode.BAD_PARAMETER, "relay_org_code is not a registered relay (org_type 04)")
 
     @staticmethod
+    def _windows(org_type: str, texts: list[str] | None) -> list[str] | None:
+        """The scheduled-transmission windows to register (None or [] : none published), checked by the standard's
+        rules for what a provider registers (§10.4); 40001 with the rule broken otherwise."""
+        if not texts:
+            return None
+        if org_type not in PROVIDER_TYPES:
+            raise StandardError(
+                RspCode.BAD_PARAMETER, "only information providers and relays publish scheduled-transmission windows"
+            )
+        try:
+            windows = Windows.parse(texts)
+            windows.check_registration()
+        except ValueError as exc:
+            raise StandardError(RspCode.BAD_PARAMETER, f"np_time_list: {exc}") from exc
+        return windows.to_wire()
+
+    @staticmethod
     def _check_industries(org_type: str, industries: list[str]) -> None:
         if org_type in PROVIDER_TYPES and not industries:
             raise StandardError(RspCode.BAD_PARAMETER, "a provider or relay names at least one industry")
@@ -704,6 +734,9 @@ def _org_entry(org: Org, item: str, op_type: str) -> OrgEntry:
         cert_issuer_dn=org.cert_issuer_dn,
         cert_fingerprint_cnt=len(org.cert_fingerprints or []),
         cert_fingerprint_list=[CertFingerprint(cert_fingerprint=item) for item in org.cert_fingerprints or []],
+        # An optional field without a value is omitted: no np_time fields for an organisation without windows.
+        np_time_cnt=len(org.np_time_list) if org.np_time_list else None,
+        np_time_list=[NpTime(np_time=window) for window in org.np_time_list] if org.np_time_list else None,
     )
 
 
@@ -722,6 +755,7 @@ def _org_view(org: Org) -> OrgView:
         cert_fingerprints=list(org.cert_fingerprints or []),
         cert_issuer_dn=org.cert_issuer_dn,
         cert_not_after=as_utc(org.cert_not_after) if org.cert_not_after else None,
+        np_time_list=list(org.np_time_list or []),
     )
 
 

@@ -21,7 +21,7 @@ from openmydata.provider.authorize import build_authorize_router, is_person_path
 from openmydata.provider.clients import PortalClient, build_verifier
 from openmydata.provider.endpoints import ProviderContext, build_router
 from openmydata.provider.faults import FaultInjectionMiddleware, FaultInjector, faults_enabled
-from openmydata.provider.registry import RegistrySynchroniser
+from openmydata.provider.registry import RegistrySynchroniser, start_periodic_sync
 from openmydata.provider.service import InfoService, IntegratedAuthGrant, TokenIssuer
 from openmydata.provider.settings import ProviderSettings
 from openmydata.provider.statistics import start_weekly_statistics
@@ -74,6 +74,7 @@ def create_app(
         http = http_client or make_client(timeout_s=settings.http_timeout_s, tls=tls)
         watcher = asyncio.create_task(tls.watch(settings.tls_reload_interval_s)) if tls is not None else None
         reporter: asyncio.Task[None] | None = None
+        syncer: asyncio.Task[None] | None = None
         try:
             await db.upgrade(MIGRATIONS)
             codec = TokenCodec(settings.token_secret, settings.org_code)
@@ -100,15 +101,17 @@ def create_app(
             )
             await app.state.peers.refresh(force=True)
             reporter = start_weekly_statistics(support_for(app).statistics, settings)
+            syncer = start_periodic_sync(registry, settings)
             _logger.info("provider started", org_code=settings.org_code, industries=settings.industries)
             yield
         finally:
             if watcher is not None:
                 watcher.cancel()
-            if reporter is not None:
-                reporter.cancel()
-                with suppress(asyncio.CancelledError):
-                    await reporter
+            for task in (reporter, syncer):
+                if task is not None:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
             if http_client is None:
                 await http.aclose()
             await db.dispose()

@@ -212,7 +212,10 @@ def _info_endpoint(route: Route) -> Callable[..., Awaitable[Response]]:
         try:
             body = await provider.info.serve(session, call)
         except ServiceError as exc:
-            # The request's transaction rolls back; the access record of the refusal is kept in its own.
+            # The request's transaction rolls back (taking back a scheduled transmission it counted) before the
+            # access record of the refusal is kept in its own: the request's locks must not outlive it (SQLite has
+            # one writer, so writing the record while the request still held its write lock would wait on itself).
+            await session.rollback()
             async with provider.db.transaction() as audit:
                 await repository.add_access_record(
                     audit, _access_record(call, exc.status_code, exc.rsp_code, _elapsed_ms(started))

@@ -112,6 +112,9 @@ class RegistryOrg(Base):
     org_regno: Mapped[str | None] = mapped_column(String(20), nullable=True)
     domain: Mapped[str | None] = mapped_column(String(200), nullable=True)
     auth_type: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    # The scheduled-transmission windows the organisation publishes (지원-002 np_time_list, "hhmm:hhmm" each);
+    # None when it publishes none. The provider enforces its own (`InfoService.check_window`).
+    np_time_list: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -157,6 +160,22 @@ class AccessRecord(Base):
     rsp_code: Mapped[str] = mapped_column(String(5))
     # How long the provider took to answer, in milliseconds (weekly statistics, 지원-005); None on older rows.
     rsp_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class ScheduledTransmission(Base):
+    """How many scheduled transmissions (정기적 전송) of one API and asset a consent has had in the current period of
+    its cycle (digest §10.4): one row per (consent, API, selector key), holding the start of the period it counts
+    (UTC) and the count so far. A call in a later period starts the count again in the same row, so the table
+    never grows beyond one row per consented API and asset (`repository.claim_scheduled_transmission`)."""
+
+    __tablename__ = "scheduled_transmissions"
+
+    consent_id: Mapped[str] = mapped_column(String(32), ForeignKey("consents.id", ondelete="CASCADE"), primary_key=True)
+    api_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    transmissions: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class CustomerLogin(Base):

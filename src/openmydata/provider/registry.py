@@ -1,7 +1,9 @@
 """The portal registry kept locally: organisations (지원-002) and operators' services (지원-003).
 
-Synchronised at start-up and again (at most every `registry_resync_interval_s`) when an unknown client_id
-reaches the token endpoint. Each sync is its own job boundary: HTTP first, then one short transaction.
+Synchronised at start-up, every `registry_sync_interval_s` (so that the scheduled-transmission windows the portal
+publishes for this provider are enforced soon after operators can read them), and again (at most every
+`registry_resync_interval_s`) when an unknown client_id reaches the token endpoint. Each sync is its own job
+boundary: HTTP first, then one short transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from openmydata.provider import repository
 from openmydata.provider.clients import PortalClient
 from openmydata.provider.models import RegistryOrg, RegistryService
 from openmydata.provider.service import secret_hash
+from openmydata.provider.settings import ProviderSettings
+from openmydata.standard.schedule import Windows
 
 _logger = log.get_logger("openmydata.provider.registry")
 
@@ -28,6 +32,21 @@ DELETED = "D"
 def _text(entry: Mapping[str, Any], name: str) -> str | None:
     value = entry.get(name)
     return None if value is None or value == "" else str(value)
+
+
+def _windows(entry: Mapping[str, Any], org_code: str) -> list[str] | None:
+    """The entry's scheduled-transmission windows (np_time_list[{np_time}]) as hhmm:hhmm texts; None when it lists
+    none, or when they cannot be read (logged: the provider then enforces its own setting, not a guess)."""
+    items = entry.get("np_time_list")
+    if not items:
+        return None
+    try:
+        if not isinstance(items, list) or not all(isinstance(item, Mapping) for item in items):
+            raise ValueError("np_time_list is not a list of objects")
+        return Windows.parse(str(item.get("np_time") or "") for item in items).to_wire() or None
+    except ValueError as exc:
+        _logger.warning("unreadable np_time_list in the registry", org_code=org_code, reason=str(exc))
+        return None
 
 
 class RegistrySynchroniser:
@@ -99,6 +118,7 @@ class RegistrySynchroniser:
                     org_regno=_text(entry, "org_regno"),
                     domain=_text(entry, "domain"),
                     auth_type=_text(entry, "auth_type"),
+                    np_time_list=_windows(entry, org_code),
                     updated_at=now,
                 ),
             )
@@ -130,6 +150,26 @@ class RegistrySynchroniser:
             await repository.save_sync_timestamp(session, "orgs", str(orgs["search_timestamp"]), now)
         if services.get("search_timestamp"):
             await repository.save_sync_timestamp(session, "services", str(services["search_timestamp"]), now)
+
+
+async def run_periodic_sync(registry: RegistrySynchroniser, interval_s: float) -> None:
+    """Every `interval_s` seconds (first one interval after start), `sync`. A failure is logged and the loop
+    carries on; only cancellation ends it."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await registry.sync()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the background loop must outlive any one failure
+            _logger.error("registry sync failed", error=type(exc).__name__)
+
+
+def start_periodic_sync(registry: RegistrySynchroniser, settings: ProviderSettings) -> asyncio.Task[None] | None:
+    """The periodic registry sync, unless there is no portal or `registry_sync_interval_s` is 0."""
+    if not registry.enabled or settings.registry_sync_interval_s <= 0:
+        return None
+    return asyncio.create_task(run_periodic_sync(registry, settings.registry_sync_interval_s), name="provider-registry")
 
 
 async def register_service(

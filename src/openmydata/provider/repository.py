@@ -6,7 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openmydata.kit.audit import AuditChain
@@ -24,10 +25,12 @@ from openmydata.provider.models import (
     RegistryOrg,
     RegistryService,
     RegistrySync,
+    ScheduledTransmission,
     Token,
     audit_head,
     audit_log,
 )
+from openmydata.standard.codes import RspCode
 
 CHUNK = 1000
 
@@ -287,6 +290,20 @@ async def list_orgs(session: AsyncSession) -> list[RegistryOrg]:
     return list(result.scalars().all())
 
 
+async def published_windows(session: AsyncSession, org_code: str) -> list[str] | None:
+    """The scheduled-transmission windows the registry lists for `org_code` (the same on each of its industry
+    entries; the latest entry wins should they differ), or None when it publishes none."""
+    result = await session.execute(
+        select(RegistryOrg.np_time_list)
+        .where(RegistryOrg.org_code == org_code)
+        .order_by(RegistryOrg.updated_at.desc(), RegistryOrg.industry)
+    )
+    for (windows,) in result.all():
+        if windows:
+            return [str(window) for window in windows]
+    return None
+
+
 async def sync_timestamp(session: AsyncSession, name: str) -> str | None:
     state = await session.get(RegistrySync, name)
     return state.search_timestamp if state else None
@@ -336,6 +353,64 @@ async def access_records(session: AsyncSession, consent_id: str | None = None) -
     return list(result.scalars().all())
 
 
+# Scheduled transmissions (정기적 전송, digest §10.4) -------------------------------------------------------------
+
+
+async def claim_scheduled_transmission(
+    session: AsyncSession,
+    *,
+    consent_id: str,
+    api_id: str,
+    key: str,
+    period_start: datetime,
+    limit: int,
+    at: datetime,
+) -> bool:
+    """Count one scheduled transmission of (consent, API, key) in the period starting at `period_start`, unless
+    `limit` were already counted there: True when counted, False when the period's transmissions are used up.
+
+    One conditional upsert (PostgreSQL and SQLite both have INSERT … ON CONFLICT DO UPDATE … WHERE), so that the
+    check and the count cannot be split by a concurrent call: on PostgreSQL the second of two concurrent calls
+    waits for the first's row lock and re-evaluates the condition on the committed row; SQLite runs one writer at
+    a time. A row of an earlier period starts again at 1. It runs in the caller's transaction: if the call then
+    fails, the rollback takes the count back.
+    """
+    start = as_utc(period_start)  # SQLite compares stored text: every time in a query is UTC
+    values = {
+        "consent_id": consent_id,
+        "api_id": api_id,
+        "key": key,
+        "period_start": start,
+        "transmissions": 1,
+        "last_at": as_utc(at),
+    }
+    dialect = session.get_bind().dialect.name
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ScheduledTransmission).values(values)
+    row = ScheduledTransmission
+    new_period = row.period_start < upsert.excluded.period_start
+    statement = upsert.on_conflict_do_update(
+        index_elements=[row.consent_id, row.api_id, row.key],
+        set_={
+            "transmissions": case((new_period, 1), else_=row.transmissions + 1),
+            "period_start": case((new_period, upsert.excluded.period_start), else_=row.period_start),
+            "last_at": upsert.excluded.last_at,
+        },
+        # A row ahead of `period_start` (another process's clock already in the next period) is not reset either.
+        where=new_period | ((row.period_start == upsert.excluded.period_start) & (row.transmissions < limit)),
+    ).returning(row.transmissions)
+    result = await session.execute(statement)
+    return result.first() is not None
+
+
+async def scheduled_transmissions(session: AsyncSession, consent_id: str) -> list[ScheduledTransmission]:
+    result = await session.execute(
+        select(ScheduledTransmission)
+        .where(ScheduledTransmission.consent_id == consent_id)
+        .order_by(ScheduledTransmission.api_id, ScheduledTransmission.key)
+    )
+    return list(result.scalars().all())
+
+
 # Weekly statistics (지원-005) and status (지원-102) -------------------------------------------------------------
 
 
@@ -375,9 +450,10 @@ async def consents_between(session: AsyncSession, start: datetime, end: datetime
 
 
 async def call_outcomes_since(session: AsyncSession, since: datetime) -> tuple[int, int]:
-    """(calls, calls this side failed: HTTP 5xx) among the information API calls since `since`."""
-    result = await session.execute(
-        select(func.count(), func.count().filter(AccessRecord.status_code >= 500)).where(AccessRecord.at >= since)
-    )
+    """(calls, calls this side failed: HTTP 5xx) among the information API calls since `since`. A scheduled call
+    outside the published windows is answered 50009 at HTTP 500 (the code table) but is the caller's mistake, not a
+    failure of this side."""
+    failed = (AccessRecord.status_code >= 500) & (AccessRecord.rsp_code != RspCode.OUTSIDE_WINDOW.value)
+    result = await session.execute(select(func.count(), func.count().filter(failed)).where(AccessRecord.at >= since))
     calls, failed = result.one()
     return int(calls or 0), int(failed or 0)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openmydata.kit import cms
+from openmydata.kit import logging as log
 from openmydata.kit.clock import add_months, as_utc, today_kst, utcnow
 from openmydata.kit.errors import OAuthError
 from openmydata.provider import repository
@@ -59,7 +60,11 @@ from openmydata.standard.paging import (
     is_up_to_date,
     search_timestamp_for,
 )
+from openmydata.standard.schedule import Windows, cycle_for
 
+_logger = log.get_logger("openmydata.provider")
+
+SCHEDULED = "scheduled"  # x-api-type of periodic transmission without the person (digest §2.3)
 SEARCH_TIMESTAMP_RE = re.compile(r"[0-9]{1,14}")
 
 # OAuth ---------------------------------------------------------------------------------------------------------
@@ -503,14 +508,25 @@ def _month_index(value: str) -> int:
 
 
 class InfoService:
-    """Every information API: the enforcement point, then one generic handler per kind of API."""
+    """Every information API: the enforcement point, then one generic handler per kind of API. `clock` is the time
+    the enforcement point judges by (token and consent ends, scheduled-transmission windows and periods); tests
+    replace it to stand at a chosen moment."""
 
-    def __init__(self, settings: ProviderSettings, codec: TokenCodec, catalogue: Catalogue):
+    def __init__(
+        self,
+        settings: ProviderSettings,
+        codec: TokenCodec,
+        catalogue: Catalogue,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ):
         self.settings = settings
         self.codec = codec
         self.catalogue = catalogue
+        self.clock = clock
         self.cursor_key = settings.cursor_secret.encode("utf-8")
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.configured_windows = Windows.parse(settings.scheduled_windows)
 
     # enforcement -------------------------------------------------------------------------------------------
 
@@ -560,7 +576,7 @@ class InfoService:
         token, consent = state
         call.trail.consent_id = consent.id
         call.trail.rcv_org_code = consent.rcv_org_code
-        now = utcnow()
+        now = self.clock()
         # An ended consent is reported as such even though its tokens are dead too (digest §3.1: 40106).
         if consent.status == CONSENT_ACTIVE and as_utc(consent.end_at) <= now:
             raise StandardError(RspCode.CONSENT_ENDED)
@@ -635,7 +651,7 @@ class InfoService:
             date.fromisoformat(f"{start[:4]}-{start[4:6]}-{start[6:8]}"),
             date.fromisoformat(f"{end[:4]}-{end[4:6]}-{end[6:8]}"),
         )
-        if api_type == "scheduled" and spec.id not in self.settings.scheduled_long_range_apis:
+        if api_type == SCHEDULED and spec.id not in self.settings.scheduled_long_range_apis:
             if (last - first).days + 1 > self.settings.history_scheduled_days:
                 raise StandardError(RspCode.RANGE_EXCEEDED)
         elif first < add_months(last, -self._month_limit(api_type)):
@@ -643,6 +659,75 @@ class InfoService:
         if first < add_months(today_kst(), -self.settings.lookback_years * 12):
             raise StandardError(RspCode.TOO_OLD)
         return start, end
+
+    async def published_windows(self, session: AsyncSession) -> Windows:
+        """The windows this provider enforces: those the portal's registry (지원-002) publishes for its own org_code,
+        so that operators read exactly what is enforced; the `scheduled_windows` setting when it publishes none."""
+        registered = await repository.published_windows(session, self.settings.org_code)
+        if registered:
+            try:
+                return Windows.parse(registered)
+            except ValueError:
+                # The registry sync keeps only parsable windows; should a bad one be stored, the setting applies.
+                _logger.warning("unreadable windows in the registry", org_code=self.settings.org_code)
+        return self.configured_windows
+
+    async def check_window(self, session: AsyncSession, call: InfoCall, now: datetime) -> None:
+        """50009: a scheduled call outside the published windows (§10.4), with Retry-After = seconds until the next
+        window opens. Continuation pages are calls too. User-involved calls are never refused for windows."""
+        if call.api_type != SCHEDULED:
+            return
+        windows = await self.published_windows(session)
+        if windows.contains(now):
+            return
+        raise StandardError(
+            RspCode.OUTSIDE_WINDOW,
+            "scheduled transmission is allowed " + ", ".join(windows.to_wire()) + " (KST)",
+            {"Retry-After": str(windows.seconds_until_open(now))},
+        )
+
+    async def check_cycle(
+        self,
+        session: AsyncSession,
+        call: InfoCall,
+        auth: Authorised,
+        values: Mapping[str, Any],
+        key: str,
+        now: datetime,
+    ) -> None:
+        """42901 beyond the consent's cycle (§10.4): at most `count` scheduled transmissions per consent, API and
+        asset (the selector key) in each calendar period of the cycle of the API's class (fnd_cycle for 기본,
+        add_cycle for 추가), with Retry-After = seconds until the next period starts.
+
+        A transmission is a successful answer (00000 or 00001) to a first-page call: continuation pages
+        (`next_page`) belong to the retrieval their first page started and are neither counted nor limited.
+        The count is taken here, before the handler, by an atomic conditional upsert on a small table
+        (`scheduled_transmissions`, one row per consent, API and key) in the request's transaction: a failing
+        call rolls it back (so a failed call does not count and may be retried until the first success), and two
+        concurrent first pages cannot both take the last transmission of a period. Counting access records
+        instead would need a lock around check and insert, and they do not tell first pages from the others.
+        A consent that did not ask for scheduled transmission (`is_scheduled` false) allows none: 40301.
+        """
+        if call.api_type != SCHEDULED or not self.settings.enforce_scheduled_cycle or values.get("next_page"):
+            return
+        if not auth.terms.is_scheduled:
+            raise StandardError(RspCode.INVALID_CALL, "the consent does not ask for scheduled transmission")
+        cycle = cycle_for(call.spec, auth.terms.cycle)
+        claimed = await repository.claim_scheduled_transmission(
+            session,
+            consent_id=auth.consent.id,
+            api_id=call.spec.id,
+            key=key,
+            period_start=cycle.period_start(now),
+            limit=cycle.count,
+            at=now,
+        )
+        if not claimed:
+            raise StandardError(
+                RspCode.LIMIT_EXCEEDED,
+                f"the consent's cycle {cycle.to_wire()} of scheduled transmissions is used up for this period",
+                {"Retry-After": str(cycle.seconds_until_next_period(now))},
+            )
 
     def _month_limit(self, api_type: str) -> int:
         limits = {
@@ -667,6 +752,11 @@ class InfoService:
         call.trail.key = key
         await self.check_asset(session, call, auth, values)
         period_range = self.check_range(call, values)
+        # Scheduled transmission (§10.4) last: a call refused for anything else neither waits for a window nor
+        # uses up a transmission of the period.
+        now = self.clock()
+        await self.check_window(session, call, now)
+        await self.check_cycle(session, call, auth, values, key, now)
         if spec.kind is Kind.CONSENT:
             return self._consent(spec, auth)
         if spec.kind is Kind.ASSET_LIST:

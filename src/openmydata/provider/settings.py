@@ -13,22 +13,9 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 from openmydata.kit.settings import DEFAULT_DATA_DIR, ServiceSettings
 from openmydata.provider.faults import OutageWindow
 from openmydata.standard.codes import CODES, RspCode
+from openmydata.standard.schedule import SCHEDULED_LONG_RANGE_APIS, Windows
 
 DAY_S = 86_400
-
-# 은행-010, 보험-006/007/011, 할부금융-004/006, 보증보험-003, P2P-004, 채권-003 allow 3 months per scheduled
-# call instead of 31 days (digest §10.4).
-LONG_SCHEDULED_RANGE_APIS = (
-    "은행-010",
-    "보험-006",
-    "보험-007",
-    "보험-011",
-    "할부금융-004",
-    "할부금융-006",
-    "보증보험-003",
-    "P2P-004",
-    "채권-003",
-)
 
 
 class ProviderSettings(ServiceSettings):
@@ -77,7 +64,7 @@ class ProviderSettings(ServiceSettings):
     history_scheduled_days: int = Field(default=31, ge=1)
     history_scheduled_months: int = Field(default=3, ge=1)
     scheduled_long_range_apis: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: list(LONG_SCHEDULED_RANGE_APIS)
+        default_factory=lambda: list(SCHEDULED_LONG_RANGE_APIS)
     )
     lookback_years: int = Field(default=5, ge=1)
 
@@ -90,8 +77,20 @@ class ProviderSettings(ServiceSettings):
     rate_limit_per_minute: int = Field(default=600, ge=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
-    # An unknown client_id at the token endpoint triggers a registry re-sync at most this often.
+    # Scheduled transmission (정기적 전송, digest §4.2, §10.4; `standard.schedule`). The windows enforced on
+    # `x-api-type: scheduled` calls (50009 outside them) are those the portal publishes for this org_code in 지원-002;
+    # when it publishes none, `scheduled_windows` (hhmm:hhmm, Asia/Seoul, comma-separated, registered by the
+    # standard's rules: 1–3 windows of 30-minute granularity, at least 6 hours a day) applies; empty = none
+    # published, nothing enforced. `enforce_scheduled_cycle`: at most the consent's cycle of scheduled
+    # transmissions per consent, API, asset and calendar period (42901).
+    scheduled_windows: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    enforce_scheduled_cycle: bool = True
+
+    # An unknown client_id at the token endpoint triggers a registry re-sync at most this often; besides, the
+    # registry (지원-002/003 deltas) is re-read every `registry_sync_interval_s` seconds (0: at start-up only), so
+    # windows the portal publishes for this provider are enforced soon after operators can read them.
     registry_resync_interval_s: float = Field(default=5.0, ge=0)
+    registry_sync_interval_s: float = Field(default=300.0, ge=0)
 
     # The portal's calls (지원-101 token, then 지원-102/104): the pair the portal was issued for calling this
     # provider (empty disables 지원-101), and how its client certificate is recognised (the portal is not in its
@@ -140,6 +139,13 @@ class ProviderSettings(ServiceSettings):
     fault_seed: int = 0
     fault_all_paths: bool = False
 
+    @field_validator("scheduled_windows")
+    @classmethod
+    def _scheduled_windows(cls, value: list[str]) -> list[str]:
+        if value:
+            Windows.parse(value).check_registration()
+        return value
+
     @field_validator("fault_outage_windows")
     @classmethod
     def _outage_windows(cls, value: list[str]) -> list[str]:
@@ -163,7 +169,12 @@ class ProviderSettings(ServiceSettings):
         return value
 
     @field_validator(
-        "industries", "scheduled_long_range_apis", "relay_org_codes", "fault_outage_windows", mode="before"
+        "industries",
+        "scheduled_long_range_apis",
+        "relay_org_codes",
+        "fault_outage_windows",
+        "scheduled_windows",
+        mode="before",
     )
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:

@@ -20,13 +20,14 @@ from openmydata.provider.app import create_app
 from openmydata.provider.endpoints import info_routes
 from openmydata.provider.importer import import_customers
 from openmydata.provider.registry import register_service
-from openmydata.provider.settings import LONG_SCHEDULED_RANGE_APIS, ProviderSettings
+from openmydata.provider.settings import ProviderSettings
 from openmydata.sandbox.institutions import generate_customers
 from openmydata.sandbox.population import generate_people
 from openmydata.sandbox.timeline import Window
 from openmydata.standard.apis import CATALOGUE
 from openmydata.standard.consent import TargetInfo
 from openmydata.standard.dataset import CustomerData
+from openmydata.standard.schedule import SCHEDULED_LONG_RANGE_APIS
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, OPERATOR, PROVIDER, Harness
 
@@ -104,7 +105,7 @@ class TestBondProvider:
             transactions = (await harness.call("채권-003", {"bond_num": bond_num, **history}, token=token)).json()
             assert transactions["trans_list"] == generated["채권-003"].get(bond_num, [])
         assert _rsp(await harness.call("채권-002", {"bond_num": "BD-NOBODY"}, token=token)) == (404, "40402")
-        assert "채권-003" in LONG_SCHEDULED_RANGE_APIS
+        assert "채권-003" in SCHEDULED_LONG_RANGE_APIS
 
     async def test_the_list_scope_alone_does_not_open_the_debts(self, harness: Harness, debtor: CustomerData) -> None:
         token = (await harness.grant(debtor.ci, harness.consent([TargetInfo(scope="bond.list")])))["access_token"]

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from openmydata.provider.settings import LONG_SCHEDULED_RANGE_APIS
 from openmydata.standard.apis import CATALOGUE
 from openmydata.standard.catalogue import CycleClass, Kind, Sector
+from openmydata.standard.schedule import SCHEDULED_LONG_RANGE_APIS
 from openmydata.standard.scopes import SCOPE_NAMES
 
 ORG = "GINSU00001"
@@ -114,7 +114,7 @@ class TestGuaranteeEntries:
         assert spec.paged
         assert spec.record_period_field == "trans_date"
         assert spec.record_key == ("trans_date", "trans_no")
-        assert spec.id in LONG_SCHEDULED_RANGE_APIS
+        assert spec.id in SCHEDULED_LONG_RANGE_APIS
 
     def test_readings_are_noted(self) -> None:
         assert all(spec.note for spec in SPECS)

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from openmydata.provider.settings import LONG_SCHEDULED_RANGE_APIS
 from openmydata.standard.apis import CATALOGUE
 from openmydata.standard.catalogue import ApiSpec, CycleClass, Kind, Sector
+from openmydata.standard.schedule import SCHEDULED_LONG_RANGE_APIS
 from openmydata.standard.scopes import SCOPE_NAMES
 
 ORG = "INSU000001"
@@ -369,7 +369,7 @@ class TestInsuranceEntries:
     def test_ranged_histories_are_the_three_month_scheduled_ones(self) -> None:
         ranged = {spec.id for spec in SPECS if spec.is_ranged}
         assert ranged == {"보험-006", "보험-007", "보험-011"}
-        assert ranged <= set(LONG_SCHEDULED_RANGE_APIS)
+        assert ranged <= set(SCHEDULED_LONG_RANGE_APIS)
         for api_id in ranged:
             spec = CATALOGUE[api_id]
             assert spec.paged

@@ -449,7 +449,10 @@ SPECS = [
         note="One org_list entry per (org, industry). With search_timestamp only entries changed after it are "
         "sent (00001 when none); op_type D entries carry op_type, org_code and industry only. serial_num is the "
         "SERIALNUMBER of the organisation's TLS certificate; cert_fingerprint_list (unconfirmed names, from the "
-        "nationwide standard's fingerprint rule) its registered certificates' SHA-256 fingerprints, at most 3.",
+        "nationwide standard's fingerprint rule) its registered certificates' SHA-256 fingerprints, at most 3. "
+        "np_time_cnt / np_time_list[{np_time}]: a provider's scheduled-transmission windows (hhmm:hhmm, Asia/Seoul; "
+        "1–3 windows of 30-minute granularity, at least 6 hours a day, §10.4), omitted when it registered none; "
+        "scheduled calls outside them get 50009 (`standard.schedule`).",
     ),
     ApiSpec(
         id="지원-003",
