@@ -18,7 +18,6 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.pool import NullPool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -51,7 +50,10 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
+        # A small pool: opening an aiosqlite connection starts a thread, which costs more than most statements.
+        engine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size * 2, pool_timeout=60, connect_args={"timeout": 30}
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

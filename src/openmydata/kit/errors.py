@@ -67,12 +67,14 @@ class PeerUnavailable(Exception):
 class PeerError(Exception):
     """Another participant answered with an error envelope."""
 
-    def __init__(self, peer: str, status_code: int, body: Mapping[str, Any]):
+    def __init__(self, peer: str, status_code: int, body: Mapping[str, Any], *, retry_after_s: float | None = None):
         code = body.get("rsp_code") or body.get("error") or ""
         super().__init__(f"{peer}: HTTP {status_code} {code}")
         self.peer = peer
         self.status_code = status_code
         self.body = dict(body)
+        # What the peer's Retry-After header asked for (429, 503), in seconds; None when it sent none.
+        self.retry_after_s = retry_after_s
 
     @property
     def code(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -77,3 +77,25 @@ def map_exceptions(peer: str) -> Iterator[None]:
         raise PeerUnavailable(peer, f"transport error ({type(exc).__name__})") from exc
     except httpx.InvalidURL as exc:
         raise PeerUnavailable(peer, "invalid URL") from exc
+
+
+class ClientsByOrigin:
+    """One client per peer base URL, made on first use by `factory` and closed together: each peer gets a pool of
+    its own (httpcore scans a pool's connections on every request, so one pool shared by many busy peers costs time
+    that grows with their number)."""
+
+    def __init__(self, factory: Callable[[], httpx.AsyncClient]):
+        self._factory = factory
+        self._clients: dict[str, httpx.AsyncClient] = {}
+
+    def __call__(self, base_url: str) -> httpx.AsyncClient:
+        origin = str(httpx.URL(base_url).copy_with(path="/", query=None, fragment=None))
+        client = self._clients.get(origin)
+        if client is None:
+            client = self._clients[origin] = self._factory()
+        return client
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from openmydata.kit.errors import PeerError
 from openmydata.kit.http import map_exceptions
+from openmydata.kit.resilience import parse_retry_after
 from openmydata.standard.apis import CATALOGUE
 from openmydata.standard.catalogue import ApiSpec, Catalogue, Kind
 from openmydata.standard.codes import RspCode
@@ -153,13 +154,14 @@ class StandardClient:
                 self.peer,
                 response.status_code,
                 {"rsp_code": RspCode.CONVERSION_ERROR.value, "rsp_msg": "response is not a JSON object"},
+                retry_after_s=_retry_after(response),
             )
         if response.status_code >= 400 or "error" in raw:
-            raise ApiCallError(self.peer, response.status_code, raw)
+            raise ApiCallError(self.peer, response.status_code, raw, retry_after_s=_retry_after(response))
         code = raw.get("rsp_code")
         # Success in any profile's code set (financial 00000/00001, nationwide 20001/20002), or revoke's 99999.
         if code is not None and code not in _ACCEPTED:
-            raise ApiCallError(self.peer, response.status_code, raw)
+            raise ApiCallError(self.peer, response.status_code, raw, retry_after_s=_retry_after(response))
         tran_id = response.headers.get(TRAN_ID)
         if code in UP_TO_DATE_CODES:
             return ApiResult(spec, response.status_code, tran_id, None, raw)
@@ -196,6 +198,10 @@ class StandardClient:
             current = {k: v for k, v in current.items() if k != "search_timestamp"}
             current["next_page"] = next_page
         raise ApiCallError(self.peer, 200, {"rsp_code": RspCode.CONVERSION_ERROR.value, "rsp_msg": "too many pages"})
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    return parse_retry_after(response.headers.get("retry-after"))
 
 
 def _flat(payload: Mapping[str, Any]) -> dict[str, str]:
