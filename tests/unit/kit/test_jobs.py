@@ -215,6 +215,16 @@ class TestEnqueue:
         assert [row.state for row in await harness.rows()] == ["done"] * 3
 
 
+    async def test_dedup_holds_across_many_enqueues_on_one_connection(self, harness: Harness) -> None:
+        # PostgreSQL switches a prepared statement to a generic plan after a few executions; the ON CONFLICT
+        # predicate must still name the partial unique index then (it does, written with literal values).
+        queue = EmbeddedQueue(harness.db, harness.jobs, {"collect": recording([])}, FAST)
+        async with harness.db.transaction() as session:
+            ids = [await queue.enqueue(session, "collect", {"n": n}, dedup_key=f"k{n % 10}") for n in range(30)]
+        assert len([job_id for job_id in ids if job_id is not None]) == 10
+        assert all(job_id is None for job_id in ids[10:])
+
+
 class TestRunning:
     async def test_due_jobs_run_by_priority_then_age(self, harness: Harness) -> None:
         calls: list[Job] = []

@@ -140,6 +140,7 @@ class JobQueue:
         self._claims: set[asyncio.Future[list[asyncio.Task[None]]]] = set()
         self._running: dict[int, asyncio.Task[None]] = {}
         self._stopping = False
+        self._stopped: asyncio.Event | None = None
 
     # -- enqueue and progress (in the caller's transaction) -------------------------------------------------------
 
@@ -259,6 +260,7 @@ class JobQueue:
             return
         self._loop = asyncio.get_running_loop()
         self._wakeup = asyncio.Event()
+        self._stopped = asyncio.Event()
         self._stopping = False
         await self._open()
         for name, step, woken in self._steps():
@@ -268,9 +270,17 @@ class JobQueue:
         """Stop claiming; running jobs get `timeout_s` to finish, then are cancelled and released (pending again)."""
         self._stopping = True
         loops, self._loops = self._loops, []
-        for task in loops:
-            task.cancel()
-        await asyncio.gather(*loops, return_exceptions=True)
+        if self._stopped is not None:
+            self._stopped.set()
+        if self._wakeup is not None:
+            self._wakeup.set()
+        # The loops end at their next pause. Cancelling one in the middle of a statement could leave its SQLite
+        # connection holding the write lock (its rollback never runs), so cancellation is only the last resort.
+        if loops:
+            _done, late = await asyncio.wait(loops, timeout=max(timeout_s, self.options.poll_interval_s * 2))
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
         if self._claims:
             # A claim committed while its loop was cancelled still hands its jobs over, to finish or be released.
             await asyncio.wait(set(self._claims))
@@ -324,16 +334,21 @@ class JobQueue:
             except Exception as exc:
                 # The database or the broker may be away (a restart): the loop outlives it and tries again.
                 _logger.warning("job loop round failed", loop=name, error=type(exc).__name__)
-                await asyncio.sleep(self.options.poll_interval_s)
+                await self._pause(self.options.poll_interval_s)
                 continue
-            if woken:
-                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation (stop()) that
-                # arrives as the wake-up does, and the loop would never end.
-                with suppress(TimeoutError):
-                    async with asyncio.timeout(self.options.poll_interval_s):
-                        await self._wakeup.wait()
-            else:
-                await asyncio.sleep(self.options.poll_interval_s)
+            await self._pause(self.options.poll_interval_s, self._wakeup if woken else None)
+
+    async def _pause(self, seconds: float, wakeup: asyncio.Event | None = None) -> None:
+        """Sleep `seconds`, or less when stopping (or when `wakeup` is set)."""
+        events = [event for event in (self._stopped, wakeup) if event is not None]
+        waiters = [asyncio.ensure_future(event.wait()) for event in events]
+        try:
+            # asyncio.wait, not wait_for: on Python 3.11 wait_for can swallow a cancellation that arrives as the
+            # wake-up does, and the loop would never end.
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
 
     # -- claiming and running -------------------------------------------------------------------------------------
 
@@ -418,7 +433,8 @@ class JobQueue:
 
     async def _execute(self, claimed: _Claimed) -> None:
         job = claimed.job
-        heartbeat = asyncio.create_task(self._heartbeat(job.id), name=f"job-{job.id}-heartbeat")
+        finished = asyncio.Event()
+        heartbeat = asyncio.create_task(self._heartbeat(job.id, finished), name=f"job-{job.id}-heartbeat")
         failure: tuple[str, float | None] | None = None
         result: dict[str, Any] | None = None
         try:
@@ -430,7 +446,9 @@ class JobQueue:
         except Exception as exc:
             failure = (type(exc).__name__, None)
         finally:
-            heartbeat.cancel()
+            # The heartbeat ends between its updates, never inside one (a cancelled SQLite statement can leave its
+            # connection holding the write lock).
+            finished.set()
             await asyncio.wait({heartbeat})
         try:
             if failure is None:
@@ -449,10 +467,14 @@ class JobQueue:
         t = self.table
         return and_(t.c.id == job_id, t.c.state == RUNNING, t.c.lease_owner == self.owner)
 
-    async def _heartbeat(self, job_id: int) -> None:
+    async def _heartbeat(self, job_id: int, finished: asyncio.Event) -> None:
         t = self.table
         while True:
-            await asyncio.sleep(self.options.lease_s / 3)
+            with suppress(TimeoutError):
+                async with asyncio.timeout(self.options.lease_s / 3):
+                    await finished.wait()
+            if finished.is_set():
+                return
             try:
                 async with self.db.transaction() as session:
                     extend = (

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, MetaData, SmallInteger, String, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    literal_column,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 PENDING, RUNNING, DONE, FAILED, CANCELLED = "pending", "running", "done", "failed", "cancelled"
@@ -42,5 +54,7 @@ def job_table(metadata: MetaData) -> Table:
 
 
 def live_predicate(table: Table) -> ColumnElement[bool]:
-    """The partial unique index's predicate; `ON CONFLICT … WHERE` must repeat it to name that index."""
-    return table.c.state.in_(LIVE_STATES)
+    """The partial unique index's predicate; `ON CONFLICT … WHERE` must repeat it to name that index. Written with
+    literal values: with bound parameters PostgreSQL cannot match the index once a prepared statement switches to a
+    generic plan ("no unique or exclusion constraint matching the ON CONFLICT specification")."""
+    return table.c.state.in_([literal_column(f"'{state}'") for state in LIVE_STATES])
