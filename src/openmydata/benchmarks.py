@@ -34,15 +34,14 @@ from openmydata.demo import (
     InstitutionPlan,
     connect_person,
     expect_json,
-    provider_record_keys,
+    expected_record_keys,
+    held_record_keys,
     start_ecosystem,
 )
 from openmydata.kit.clock import today_kst
-from openmydata.kit.db import Database
 from openmydata.kit.http import make_client
 from openmydata.operator.collector import collect_provider
 from openmydata.operator.inspection import api_calls_made, holdings
-from openmydata.provider.importer import export_customer_records
 from openmydata.sandbox.institutions import SectorName, is_customer
 from openmydata.sandbox.population import Person
 from openmydata.standard.apis import CATALOGUE
@@ -90,19 +89,6 @@ async def _sequential_ms(eco: Ecosystem, person: Person, org_codes: list[str], t
     return result
 
 
-async def _expected_records(eco: Ecosystem, person: Person, org_codes: list[str]) -> set[tuple[str, str, str, str]]:
-    expected: set[tuple[str, str, str, str]] = set()
-    for provider in eco.providers:
-        if provider.org_code not in org_codes:
-            continue
-        db = Database(provider.database_url)
-        try:
-            expected |= provider_record_keys(provider.org_code, await export_customer_records(db, person.ci))
-        finally:
-            await db.dispose()
-    return expected
-
-
 async def run_collect_bench(
     data_dir: Path,
     *,
@@ -126,6 +112,7 @@ async def run_collect_bench(
         pin_kdf_cost=2**4,
         institutions=plans,
         provider_overrides={"fault_latency_ms": latency_ms} if latency_ms > 0 else None,
+        provider_processes=True,
     )
     setup_s = time.perf_counter() - started
     today = today_kst()
@@ -148,8 +135,8 @@ async def run_collect_bench(
                 held = expect_json(await http.get(f"{eco.operator.url}/api/me/records", headers=auth), "records")[
                     "records"
                 ]
-                keys = [(r["org_code"], r["api_id"], r["key"], r["record_key"]) for r in held]
-                expected = await _expected_records(eco, person, org_codes)
+                keys = held_record_keys(held)
+                expected = await expected_record_keys(eco, person, org_codes)
                 # The slowest institution alone is the one with the most calls, i.e. the most records and pages:
                 # the sequential baseline is measured for the `baseline_top` institutions holding the most records.
                 biggest = sorted(org_codes, key=lambda code: -int(completed["collected"].get(code, 0)))[:baseline_top]

@@ -36,6 +36,11 @@ conformance_app = typer.Typer(
 app.add_typer(conformance_app, name="conformance")
 bench_app = typer.Typer(help="Benchmarks against a running ecosystem on loopback.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+operator_app = typer.Typer(
+    help="MyData operator (마이데이터사업자) collection: workers and refreshes (settings from OPENMYDATA_OPERATOR_*).",
+    no_args_is_help=True,
+)
+app.add_typer(operator_app, name="operator")
 
 console = Console(stderr=True)
 
@@ -459,30 +464,116 @@ def bench_collect(
     raise typer.Exit(0 if summary["lost"] == 0 and summary["duplicated"] == 0 else 1)
 
 
-def _serve(name: str, factory: Callable[[], tuple[object, ServiceSettings]], host: str, port: int) -> None:
+@operator_app.command("worker")
+def operator_worker(
+    processes: Annotated[int, typer.Option(min=1, help="Worker processes to start")] = 1,
+    threads: Annotated[int, typer.Option(min=1, help="Jobs each process runs at once (Dramatiq worker threads)")] = 64,
+) -> None:
+    """Run collection jobs outside the web app until stopped (SIGTERM/SIGINT): Dramatiq workers over RabbitMQ with
+    OPENMYDATA_OPERATOR_JOBS_BACKEND=dramatiq, else the embedded pool over the operator's own database."""
+    import signal
+    import subprocess
+
+    if processes > 1:
+        command = [sys.executable, "-m", "openmydata.cli", "operator", "worker", "--threads", str(threads)]
+        children = [subprocess.Popen(command) for _ in range(processes)]  # noqa: S603 - our own command
+
+        def forward(signum: int, _frame: object) -> None:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signum)
+
+        signal.signal(signal.SIGTERM, forward)
+        signal.signal(signal.SIGINT, forward)
+        codes = [child.wait() for child in children]
+        raise typer.Exit(max(codes, default=0))
+
+    from openmydata.operator.runtime import serve_worker
+    from openmydata.operator.settings import OperatorSettings
+
+    log.configure(json=True)
+
+    async def _run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await serve_worker(OperatorSettings(), threads=threads, stop=stop)
+
+    asyncio.run(_run())
+
+
+@operator_app.command("collect")
+def operator_collect(
+    all_consents: Annotated[
+        bool, typer.Option("--all", help="Every live consent of every person (a scheduled collection)")
+    ] = False,
+    wait: Annotated[bool, typer.Option(help="Wait for every collection to finish, showing progress")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON summary (last line)")] = False,
+) -> None:
+    """Collect now for every live consent (x-api-type scheduled: only what is due in each consent's cycle, inside
+    each institution's registered windows). With the embedded backend this process runs the jobs."""
+    if not all_consents:
+        console.print("Say which collections: --all")
+        raise typer.Exit(2)
+    from openmydata.operator.runtime import collect_all
+    from openmydata.operator.settings import OperatorSettings
+
+    log.configure(json=False, level=40 if as_json else 30)
+    with _progress() as progress:
+        summary = asyncio.run(collect_all(OperatorSettings(), progress=_Bars(progress), wait=wait))
+    if not as_json:
+        for key, value in summary.items():
+            console.print(f"{key:12} {value}")
+    print(json.dumps(summary, ensure_ascii=False))
+    raise typer.Exit(0 if summary["failed"] == 0 else 1)
+
+
+def _serve(
+    name: str,
+    factory: Callable[[], tuple[object, ServiceSettings]],
+    host: str,
+    port: int,
+    *,
+    fd: int | None = None,
+    log_level: str = "info",
+) -> None:
     """Serve one participant: over mutual TLS 1.3 when its tls_* settings are set (the only way other
-    participants' calls are accepted), plain HTTP only with insecure_plain_http."""
+    participants' calls are accepted), plain HTTP only with insecure_plain_http. `fd`: a listening socket handed
+    down by the process that started this one (it chose and reserved the port)."""
+    import logging
+    import socket
+
     import uvicorn
 
     from openmydata.kit.server import KEEP_ALIVE_S
     from openmydata.kit.tls import start_tls_server
 
-    log.configure(json=True)
+    log.configure(json=True, level=getattr(logging, log_level.upper(), logging.INFO))
     app, settings = factory()
     identity = settings.tls_identity()
     if identity is None:
-        uvicorn.run(app, host=host, port=port, log_level="info", timeout_keep_alive=KEEP_ALIVE_S)  # type: ignore[arg-type]
+        uvicorn.run(
+            app,  # type: ignore[arg-type]
+            host=host,
+            port=port,
+            fd=fd,
+            log_level=log_level,
+            timeout_keep_alive=KEEP_ALIVE_S,
+        )
         return
 
     async def _run() -> None:
+        sock = socket.socket(fileno=fd) if fd is not None else None
         server = await start_tls_server(
             name,
             app,  # type: ignore[arg-type]
             identity=identity,
             host=host,
-            port=port,
-            log_level="info",
+            port=None if sock is not None else port,
+            log_level=log_level,
             reload_interval_s=settings.tls_reload_interval_s,
+            sock=sock,
         )
         await server.task
 
@@ -516,7 +607,12 @@ def serve_certauth(host: str = "127.0.0.1", port: int = 8002) -> None:
 
 
 @serve_app.command("provider")
-def serve_provider(host: str = "127.0.0.1", port: int = 8003) -> None:
+def serve_provider(
+    host: str = "127.0.0.1",
+    port: int = 8003,
+    fd: Annotated[int | None, typer.Option(help="Serve on this inherited listening socket instead")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
+) -> None:
     """정보제공자 (settings from OPENMYDATA_PROVIDER_*)."""
     from openmydata.provider.app import create_app
     from openmydata.provider.settings import ProviderSettings
@@ -525,7 +621,7 @@ def serve_provider(host: str = "127.0.0.1", port: int = 8003) -> None:
         settings = ProviderSettings()
         return create_app(settings), settings
 
-    _serve("provider", factory, host, port)
+    _serve("provider", factory, host, port, fd=fd, log_level=log_level)
 
 
 @serve_app.command("relay")

@@ -11,14 +11,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import json
 import os
 import secrets
 import socket
 import ssl
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any, cast
 
@@ -32,6 +36,7 @@ from openmydata.kit.clock import today_kst
 from openmydata.kit.db import Database, sqlite_url
 from openmydata.kit.http import make_client
 from openmydata.kit.server import RunningServer, port_of, reserve_port, start_server
+from openmydata.kit.settings import ServiceSettings
 from openmydata.kit.tls import TlsIdentity, certificate_fingerprint, start_tls_server
 from openmydata.operator.app import create_app as create_operator
 from openmydata.operator.inspection import holdings, rows_held
@@ -113,12 +118,95 @@ SECTOR_INSTITUTIONS = {
 
 
 @dataclass
+class ProviderProcess:
+    """A provider running in a process of its own (`openmydata serve provider`), as institutions do in production:
+    its request handling does not share the operator's CPU and event loop."""
+
+    name: str
+    host: str
+    port: int
+    process: asyncio.subprocess.Process
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout=15)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
+def settings_environment(settings: ServiceSettings) -> dict[str, str]:
+    """The settings given explicitly, as the environment variables (OPENMYDATA_PROVIDER_…, OPENMYDATA_OPERATOR_…)
+    the participant's command (`openmydata serve provider`, `openmydata operator worker`) reads them from."""
+    prefix = str(settings.model_config.get("env_prefix") or "")
+    env: dict[str, str] = {}
+    for name in settings.model_fields_set:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, list | dict):
+            text = json.dumps(value, ensure_ascii=False)
+        elif isinstance(value, Enum):
+            text = str(value.value)
+        else:
+            text = str(value)
+        env[f"{prefix}{name.upper()}"] = text
+    return env
+
+
+async def _start_provider_process(name: str, settings: ProviderSettings, sock: socket.socket) -> ProviderProcess:
+    """`openmydata serve provider` on the reserved socket (inherited), waiting until it accepts connections."""
+    port = port_of(sock)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENMYDATA_PROVIDER_")}
+    env.update(settings_environment(settings))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "openmydata.cli",
+        "serve",
+        "provider",
+        "--fd",
+        str(sock.fileno()),
+        "--log-level",
+        "warning",
+        env=env,
+        pass_fds=(sock.fileno(),),
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    sock.close()  # the child holds it now
+    deadline = time.monotonic() + 120
+    while True:
+        if process.returncode is not None:
+            raise RuntimeError(f"provider {name} exited during start-up ({process.returncode})")
+        try:
+            _reader, writer = await asyncio.open_connection(HOST, port)
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"provider {name} did not start") from None
+            await asyncio.sleep(0.2)
+            continue
+        writer.close()
+        with suppress(OSError):
+            await writer.wait_closed()
+        return ProviderProcess(name, HOST, port, process)
+
+
+@dataclass
 class ProviderHandle:
     sector: str
     name: str
     org_code: str
     database_url: str
-    server: RunningServer  # HTTPS, mutual TLS: operators only
+    server: RunningServer | ProviderProcess  # HTTPS, mutual TLS: operators only
     # plain HTTP on loopback: the pages a person's browser visits (개별인증-001 login and asset selection)
     public: RunningServer | None = None
     holder_name: str = ""  # its certificate's holder in the CertificateStore
@@ -163,7 +251,7 @@ class Ecosystem:
     operator_org_code: str
     operator_settings: OperatorSettings
     admin_key: str = ""
-    servers: list[RunningServer] = field(default_factory=list)
+    servers: list[RunningServer | ProviderProcess] = field(default_factory=list)
     portal_peer: RunningServer | None = None
     certauth_peer: RunningServer | None = None
     operator_peer: RunningServer | None = None
@@ -271,18 +359,62 @@ async def start_ecosystem(
     peer_check: str = "serial",
     institutions: tuple[InstitutionPlan, ...] = DEMO_INSTITUTIONS,
     provider_overrides: Mapping[str, Any] | None = None,
+    provider_processes: bool = False,
+    operator_overrides: Mapping[str, Any] | None = None,
 ) -> Ecosystem:
     """Start portal, certauth, one provider per demo institution and the operator, each with its own database
     (SQLite files under `data_dir` unless `database_url(name)` gives another URL per participant), registered at
     the portal with their own TLS certificates, talking to each other over mutual TLS 1.3, and seeded with
     `people` synthetic people. `provider_overrides` are extra `ProviderSettings` for every provider (benchmarks
-    inject latency with them)."""
+    inject latency with them), `operator_overrides` extra `OperatorSettings`. With `provider_processes` every
+    provider runs in a process of its own (`openmydata serve provider`, mutual TLS listener only: no 개별인증 login
+    pages), as institutions do in production."""
+    servers: list[RunningServer | ProviderProcess] = []
+    try:
+        return await _start_ecosystem(
+            servers,
+            data_dir,
+            people=people,
+            seed=seed,
+            as_of=as_of,
+            progress=progress,
+            database_url=database_url,
+            pin_kdf_cost=pin_kdf_cost,
+            peer_check=peer_check,
+            institutions=institutions,
+            provider_overrides=provider_overrides,
+            provider_processes=provider_processes,
+            operator_overrides=operator_overrides,
+        )
+    except BaseException:
+        # Whatever started is stopped again: servers in this loop, and provider processes, which would outlive it.
+        for server in reversed(servers):
+            with suppress(Exception):
+                await server.stop()
+        raise
+
+
+async def _start_ecosystem(
+    servers: list[RunningServer | ProviderProcess],
+    data_dir: Path,
+    *,
+    people: int,
+    seed: int,
+    as_of: date | None,
+    progress: Progress | None,
+    database_url: Callable[[str], str] | None,
+    pin_kdf_cost: int,
+    peer_check: str,
+    institutions: tuple[InstitutionPlan, ...],
+    provider_overrides: Mapping[str, Any] | None,
+    provider_processes: bool,
+    operator_overrides: Mapping[str, Any] | None,
+) -> Ecosystem:
     report = progress or (lambda _d, _c, _t: None)
     db_url = database_url or (lambda name: sqlite_url(data_dir / f"{name}.db"))
     as_of = as_of or today_kst()
     await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     admin_key = secrets.token_urlsafe(24)
-    servers: list[RunningServer] = []
     store = CertificateStore(data_dir / "tls")
     portal_holder = Holder("portal", PORTAL_ORG_CODE, PORTAL_REGNO, "마이데이터 종합포털")
     await asyncio.to_thread(store.issue, portal_holder)
@@ -447,40 +579,57 @@ async def start_ecosystem(
         lambda: {person.ci: hash_login_pin(person.pin, pin_kdf_cost) for person in population}
     )
     providers: list[ProviderHandle] = []
-    for plan, port, sock, reg in zip(institutions, provider_ports, provider_sockets, provider_regs, strict=True):
-        provider_db_url = db_url(f"provider-{reg['org_code']}")
-        server, public = await _serve_both(
-            plan.holder,
-            create_provider(
-                ProviderSettings(
-                    org_code=reg["org_code"],
-                    org_name=plan.name,
-                    industries=[plan.sector],
-                    database_url=provider_db_url,
-                    public_url=f"https://{HOST}:{port}",
-                    portal_url=portal_peer.url,
-                    certauth_url=certauth_url,
-                    ca_code=ca["org_code"],
-                    support_client_id=reg["support_client_id"],
-                    support_client_secret=reg["support_client_secret"],
-                    ca_client_id=reg["ca_client_id"],
-                    ca_client_secret=reg["ca_client_secret"],
-                    portal_client_id=reg["portal_client_id"],
-                    portal_client_secret=reg["portal_client_secret"],
-                    portal_org_code=PORTAL_ORG_CODE,
-                    portal_serial_num=PORTAL_REGNO,
-                    relay_org_codes=[relay_reg["org_code"]] if plan.behind_relay and relay_reg else [],
-                    standard_profile=plan.profile,
-                    **_tls_settings(store, plan.holder, peer_check),
-                    **(provider_overrides or {}),
-                )
-            ),
-            store,
-            peer=sock,
-            public=reserve_port(HOST),
+    plans = list(zip(institutions, provider_ports, provider_sockets, provider_regs, strict=True))
+    provider_settings = [
+        ProviderSettings(
+            org_code=reg["org_code"],
+            org_name=plan.name,
+            industries=[plan.sector],
+            database_url=db_url(f"provider-{reg['org_code']}"),
+            public_url=f"https://{HOST}:{port}",
+            portal_url=portal_peer.url,
+            certauth_url=certauth_url,
+            ca_code=ca["org_code"],
+            support_client_id=reg["support_client_id"],
+            support_client_secret=reg["support_client_secret"],
+            ca_client_id=reg["ca_client_id"],
+            ca_client_secret=reg["ca_client_secret"],
+            portal_client_id=reg["portal_client_id"],
+            portal_client_secret=reg["portal_client_secret"],
+            portal_org_code=PORTAL_ORG_CODE,
+            portal_serial_num=PORTAL_REGNO,
+            relay_org_codes=[relay_reg["org_code"]] if plan.behind_relay and relay_reg else [],
+            standard_profile=plan.profile,
+            **_tls_settings(store, plan.holder, peer_check),
+            **(provider_overrides or {}),
         )
-        assert public is not None
-        servers += [server, public]
+        for plan, port, _sock, reg in plans
+    ]
+    processes: list[ProviderProcess] = []
+    if provider_processes:
+        # Each institution in its own process, started side by side (each one's start-up is mostly imports).
+        processes = list(
+            await asyncio.gather(
+                *(
+                    _start_provider_process(plan.holder, settings, sock)
+                    for (plan, _port, sock, _reg), settings in zip(plans, provider_settings, strict=True)
+                )
+            )
+        )
+        servers += processes
+    for index, (plan, _port, sock, reg) in enumerate(plans):
+        settings = provider_settings[index]
+        provider_db_url = settings.database_url
+        server: RunningServer | ProviderProcess
+        public: RunningServer | None = None
+        if provider_processes:
+            server = processes[index]
+        else:
+            server, public = await _serve_both(
+                plan.holder, create_provider(settings), store, peer=sock, public=reserve_port(HOST)
+            )
+            assert public is not None
+            servers += [server, public]
         providers.append(
             ProviderHandle(
                 plan.sector,
@@ -558,9 +707,10 @@ async def start_ecosystem(
         portal_serial_num=PORTAL_REGNO,
         session_secret=secrets.token_urlsafe(32),
         key_file=data_dir / "operator-keys.json",
-        provider_public_urls={provider.org_code: provider.public_url for provider in providers},
+        provider_public_urls={p.org_code: p.public_url for p in providers if p.public is not None},
         provider_profiles={p.org_code: p.profile for p in providers if p.profile != "financial"},
         **_tls_settings(store, "operator", peer_check),
+        **(operator_overrides or {}),
     )
     operator_peer, operator_public = await _serve_both(
         "operator",
@@ -671,6 +821,28 @@ def provider_record_keys(org_code: str, records: list[Any]) -> set[tuple[str, st
     return keys
 
 
+async def expected_record_keys(
+    eco: Ecosystem, person: Person, org_codes: Iterable[str]
+) -> set[tuple[str, str, str, str]]:
+    """What the operator should hold for `person` from these providers, read from each provider's own database."""
+    wanted = set(org_codes)
+    expected: set[tuple[str, str, str, str]] = set()
+    for provider in eco.providers:
+        if provider.org_code not in wanted:
+            continue
+        db = Database(provider.database_url)
+        try:
+            expected |= provider_record_keys(provider.org_code, await export_customer_records(db, person.ci))
+        finally:
+            await db.dispose()
+    return expected
+
+
+def held_record_keys(records: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, str, str]]:
+    """The keys of what the operator answered on /api/me/records (duplicates kept, to be counted)."""
+    return [(r["org_code"], r["api_id"], r["key"], r["record_key"]) for r in records]
+
+
 async def _portal_consents(http: httpx.AsyncClient, eco: Ecosystem, ci: str, step: str) -> int:
     """How many currently valid consents the portal's look-up (지원-103 at every operator) finds for `ci` at the
     demo operator."""
@@ -687,11 +859,17 @@ async def _portal_consents(http: httpx.AsyncClient, eco: Ecosystem, ci: str, ste
 
 
 async def connect_person(
-    http: httpx.AsyncClient, eco: Ecosystem, person: Person, org_codes: list[str] | None = None
+    http: httpx.AsyncClient,
+    eco: Ecosystem,
+    person: Person,
+    org_codes: list[str] | None = None,
+    *,
+    wait: bool = True,
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """What a person does in the operator's app: sign up (identity approved at the CA with the PIN), consent to every
-    demo provider (or those of `org_codes`) with one signature, and wait for the collection. Returns the session's
-    Authorization header and the operator's answer to the completed consent (one entry per provider)."""
+    demo provider (or those of `org_codes`) with one signature, and (with `wait`) wait for the first collection.
+    Returns the session's Authorization header and the operator's answer to the completed consent (one entry per
+    provider)."""
     api = eco.operator.url
 
     async def approve(approval: dict[str, Any], step: str) -> None:
@@ -722,7 +900,12 @@ async def connect_person(
     consent = expect_json(await http.post(f"{api}/api/consents", json={"org_codes": chosen}, headers=auth), "consent")
     await approve(consent, "consent")
     completed = expect_json(
-        await http.post(f"{api}/api/consents/complete", json={"cert_tx_id": consent["cert_tx_id"]}, headers=auth),
+        await http.post(
+            f"{api}/api/consents/complete",
+            json={"cert_tx_id": consent["cert_tx_id"]},
+            params={"wait": "true" if wait else "false"},
+            headers=auth,
+        ),
         "integrated authentication and collection",
     )
     return auth, completed
@@ -842,7 +1025,7 @@ async def _asset_list_code(eco: Ecosystem, http: httpx.AsyncClient, provider: Pr
     return str(code) if code is not None else None
 
 
-def _peer_listeners(eco: Ecosystem) -> list[tuple[str, RunningServer]]:
+def _peer_listeners(eco: Ecosystem) -> list[tuple[str, RunningServer | ProviderProcess]]:
     listeners = [(provider.holder, provider.server) for provider in eco.providers]
     for name, server in (
         ("portal", eco.portal_peer),
@@ -880,7 +1063,7 @@ async def _mtls_everywhere(eco: Ecosystem) -> bool:
     return True
 
 
-async def _presented_fingerprint(eco: Ecosystem, server: RunningServer) -> str | None:
+async def _presented_fingerprint(eco: Ecosystem, server: RunningServer | ProviderProcess) -> str | None:
     """The fingerprint of the certificate `server` presents on a new connection."""
     async with eco.client_as("portal", timeout_s=10) as http:
         try:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +16,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from openmydata.kit import logging as log
-from openmydata.kit.audit import AuditChain
 from openmydata.kit.clock import utcnow
-from openmydata.kit.db import Database, is_sqlite
+from openmydata.kit.db import Database
 from openmydata.kit.errors import PeerUnavailable, ServiceError
-from openmydata.kit.http import make_client
 from openmydata.operator.endpoints import TEMPLATES, router
 from openmydata.operator.individual import router as individual_router
-from openmydata.operator.keyring import Keyring
-from openmydata.operator.models import audit_head, audit_log
-from openmydata.operator.personal import key_manager_for
-from openmydata.operator.service import OperatorService, Peers
+from openmydata.operator.runtime import OperatorRuntime, cancel_task
+from openmydata.operator.service import OperatorService
 from openmydata.operator.settings import OperatorSettings
 from openmydata.operator.statistics import start_weekly_statistics
 from openmydata.operator.support import router as support_router
 from openmydata.operator.support import statistics_for
+from openmydata.operator.tasks import schedule_due
 from openmydata.standard.client import ApiCallError
 from openmydata.standard.codes import RspCode, StandardError
 from openmydata.standard.formats import Party, new_tran_id
@@ -57,51 +53,28 @@ def create_app(settings: OperatorSettings | None = None, *, http_client: httpx.A
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.database_url)
-        if is_sqlite(settings.database_url):
-            _secure_delete(db)
-        await db.upgrade(HERE / "migrations")
-        tls = settings.tls_identity()
-        http = http_client or make_client(timeout_s=settings.http_timeout_s, tls=tls)
-        manager = key_manager_for(settings, http=http)
-        watcher = asyncio.create_task(tls.watch(settings.tls_reload_interval_s)) if tls is not None else None
-        housekeeping: asyncio.Task[None] | None = None
-        reporter: asyncio.Task[None] | None = None
-        try:
-            async with db.transaction() as session:
-                keyring = await Keyring.load(session, manager)
-            assert keyring is not None
-            service = OperatorService(
-                settings, Peers(http, settings), keyring=keyring, audit=AuditChain(audit_log, audit_head), tls=tls
-            )
+        async with OperatorRuntime(settings, http_client=http_client) as runtime:
+            service, db = runtime.service, runtime.db
             app.state.db = db
             app.state.service = service
+            app.state.runtime = runtime
             try:
                 async with db.transaction() as session:
                     await service.sync_registry(session, force=True)
             except ServiceError as exc:
                 _logger.warning("provider registry not loaded at start-up", rsp_code=exc.rsp_code)
-            if settings.housekeeping_interval_s > 0:
-                housekeeping = asyncio.create_task(
-                    run_housekeeping(db, service, settings.housekeeping_interval_s), name="operator-housekeeping"
-                )
+            if settings.jobs_run_in_app:
+                await runtime.queue.start()
+            runtime.run_in_background(
+                "housekeeping", settings.housekeeping_interval_s, lambda: _housekeeping(db, service)
+            )
+            runtime.run_in_background("scheduler", settings.schedule_interval_s, lambda: _schedule(db, service))
             reporter = start_weekly_statistics(statistics_for(app))
-            yield
-        finally:
-            if watcher is not None:
-                watcher.cancel()
-            if reporter is not None:
-                reporter.cancel()
-                with suppress(asyncio.CancelledError):
-                    await reporter
-            if housekeeping is not None:
-                housekeeping.cancel()
-                with suppress(asyncio.CancelledError):
-                    await housekeeping
-            await manager.aclose()
-            if http_client is None:
-                await http.aclose()
-            await db.dispose()
+            try:
+                yield
+            finally:
+                if reporter is not None:
+                    await cancel_task(reporter)
 
     app = FastAPI(title=f"openmydata operator ({settings.org_name})", lifespan=lifespan)
     app.state.settings = settings
@@ -143,26 +116,24 @@ def is_participant_path(path: str) -> bool:
     return path.startswith(("/mgmts/", "/v1/mgmts/"))
 
 
-async def run_housekeeping(db: Database, service: OperatorService, interval_s: float) -> None:
-    """Every `interval_s` seconds (first one interval after start), `service.housekeeping` in its own transaction.
-    A failure is logged (its type only, never personal data) and the loop carries on; only cancellation ends it."""
-    while True:
-        await asyncio.sleep(interval_s)
-        try:
-            async with db.transaction() as session:
-                report = await service.housekeeping(session, utcnow())
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the background loop must outlive any one failure
-            _logger.error("housekeeping failed", error=type(exc).__name__)
-        else:
-            if report.consents_ended or report.purged:
-                _logger.info(
-                    "housekeeping done",
-                    consents_ended=report.consents_ended,
-                    purged=report.purged,
-                    rows_deleted=report.rows_deleted,
-                )
+async def _housekeeping(db: Database, service: OperatorService) -> None:
+    """`service.housekeeping` in its own transaction (the app runs it every `housekeeping_interval_s`)."""
+    async with db.transaction() as session:
+        report = await service.housekeeping(session, utcnow())
+    if report.consents_ended or report.purged:
+        _logger.info(
+            "housekeeping done",
+            consents_ended=report.consents_ended,
+            purged=report.purged,
+            rows_deleted=report.rows_deleted,
+        )
+
+
+async def _schedule(db: Database, service: OperatorService) -> None:
+    """One scheduler pass (정기적 전송), after bringing the provider registry (and its windows) up to date."""
+    async with db.transaction() as session:
+        await service.sync_registry(session)
+    await schedule_due(service, db)
 
 
 def _secure_delete(db: Database) -> None:

@@ -6,14 +6,13 @@ collects in a second transaction, so a collection failure never loses a signed c
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +27,7 @@ from openmydata.operator.personal import Member
 from openmydata.operator.schemas import (
     ApprovalResponse,
     CollectedResponse,
+    CollectionResponse,
     CompleteRequest,
     ConsentCompleteResponse,
     ConsentItem,
@@ -35,6 +35,7 @@ from openmydata.operator.schemas import (
     ConsentsResponse,
     HistoryItem,
     HistoryResponse,
+    InstitutionProgressItem,
     ProviderItem,
     ProviderResult,
     ProvidersResponse,
@@ -48,7 +49,15 @@ from openmydata.operator.schemas import (
 from openmydata.operator.security import csrf_matches, csrf_token, token_hash
 from openmydata.operator.service import SENSITIVE_FLAGS, OperatorService, normalise_applicant, provider_scopes
 from openmydata.operator.settings import OperatorSettings
-from openmydata.operator.views import INDUSTRY_LABELS, build_dashboard, day_text, moment_text, won
+from openmydata.operator.views import (
+    ACTIVE_PHASES,
+    INDUSTRY_LABELS,
+    build_dashboard,
+    day_text,
+    moment_text,
+    progress_rows,
+    won,
+)
 from openmydata.standard.apis import CATALOGUE
 from openmydata.standard.apis.support import MemberConsentsRequest
 from openmydata.standard.codes import RspCode, StandardError
@@ -249,20 +258,34 @@ async def api_consents(body: ConsentRequest, request: Request, who: SignedIn) ->
     return ApprovalResponse(cert_tx_id=approval.cert_tx_id, approval_url=approval.approval_url)
 
 
+WaitQuery = Annotated[
+    bool, Query(description="Wait (at most collection_wait_s) for the collection to finish before answering")
+]
+
+
+async def _await_collection(
+    request: Request, person_id: int, job_ids: list[int], wait: bool
+) -> tuple[dict[str, int], float | None]:
+    """(records held per institution, collection_ms) once the jobs finished, or ({}, None) without waiting."""
+    if not wait or not job_ids:
+        return {}, None
+    service = _service(request)
+    collection_ms = await service.wait_for_jobs(_db(request), person_id, job_ids, _settings(request).collection_wait_s)
+    async with _db(request).transaction() as session:
+        return await repo.count_held_by_org(session, person_id), collection_ms
+
+
 @router.post(
     "/api/consents/complete", response_model=ConsentCompleteResponse, response_model_exclude_none=True, tags=["api"]
 )
-async def api_consents_complete(body: CompleteRequest, request: Request, who: SignedIn) -> ConsentCompleteResponse:
+async def api_consents_complete(
+    body: CompleteRequest, request: Request, who: SignedIn, wait: WaitQuery = True
+) -> ConsentCompleteResponse:
+    """통합인증-002 at every chosen institution, then the first collection as durable jobs (all at once)."""
     service = _service(request)
     async with _db(request).transaction() as session:
         completion = await service.complete_consent(session, await _person(session, request, who), body.cert_tx_id)
-    collected: dict[str, int] = {}
-    collection_ms = None
-    if completion.authorised:
-        started = time.perf_counter()
-        async with _db(request).transaction() as session:
-            collected = await service.collect(session, who.person_id, org_codes=completion.authorised)
-        collection_ms = round((time.perf_counter() - started) * 1000, 1)
+    collected, collection_ms = await _await_collection(request, who.person_id, completion.jobs, wait)
     return ConsentCompleteResponse(
         providers=[
             ProviderResult(org_code=o.org_code, ok=o.ok, scope=o.scope, error=o.error) for o in completion.providers
@@ -272,11 +295,43 @@ async def api_consents_complete(body: CompleteRequest, request: Request, who: Si
     )
 
 
-@router.post("/api/me/refresh", response_model=CollectedResponse, tags=["api"])
-async def api_refresh(request: Request, who: SignedIn) -> CollectedResponse:
+@router.post("/api/me/refresh", response_model=CollectedResponse, response_model_exclude_none=True, tags=["api"])
+async def api_refresh(request: Request, who: SignedIn, wait: WaitQuery = True) -> CollectedResponse:
+    """A pull-to-refresh (x-api-type user-refresh) of every connected institution, as durable jobs."""
+    jobs = await _enqueue_refresh(request, who.person_id)
+    collected, collection_ms = await _await_collection(request, who.person_id, jobs, wait)
+    return CollectedResponse(collected=collected, collection_ms=collection_ms)
+
+
+async def _enqueue_refresh(request: Request, person_id: int) -> list[int]:
+    service = _service(request)
     async with _db(request).transaction() as session:
-        collected = await _service(request).collect(session, who.person_id, api_type="user-refresh")
-    return CollectedResponse(collected=collected)
+        org_codes = await service.live_org_codes(session, person_id)
+        return await service.enqueue_collections(session, person_id, org_codes, api_type="user-refresh")
+
+
+@router.get("/api/me/collection", response_model=CollectionResponse, response_model_exclude_none=True, tags=["api"])
+async def api_collection(request: Request, session: Session, who: SignedIn) -> CollectionResponse:
+    """Each connected institution's collection: queued, running, waiting to retry or finished; fresh or stale (why)."""
+    progress = await _service(request).collection_progress(session, who.person_id)
+    return CollectionResponse(
+        institutions=[
+            InstitutionProgressItem(
+                org_code=item.org_code,
+                org_name=item.org_name,
+                phase=item.phase,
+                fresh=item.fresh,
+                reason=item.reason or None,
+                last_success=to_dtime(item.last_success) if item.last_success else None,
+                next_attempt=to_dtime(item.next_attempt) if item.next_attempt else None,
+                records=item.records,
+                error_code=item.error_code,
+            )
+            for item in progress
+        ],
+        finished=sum(1 for item in progress if item.phase not in ACTIVE_PHASES),
+        total=len(progress),
+    )
 
 
 async def _dashboard(session: AsyncSession, service: OperatorService, person: Member) -> Any:
@@ -540,19 +595,15 @@ async def connect_complete(request: Request, who: SignedIn) -> Response:
             who=who,
             status_code=409,
         )
-    collected: dict[str, int] = {}
-    if completion.authorised:
-        async with _db(request).transaction() as session:
-            collected = await service.collect(session, who.person_id, org_codes=completion.authorised)
+    async with _db(request).transaction() as session:
+        progress = await service.collection_progress(session, who.person_id)
     return _page(
         request,
         "connected.html",
         {
             "title": "연결 결과",
-            "outcomes": [
-                {"org_name": o.org_name, "ok": o.ok, "error": o.error, "count": collected.get(o.org_code, 0)}
-                for o in completion.providers
-            ],
+            "outcomes": [{"org_name": o.org_name, "ok": o.ok, "error": o.error} for o in completion.providers],
+            "progress": progress_rows(progress),
         },
         who=who,
     )
@@ -565,6 +616,7 @@ async def dashboard(request: Request, who: OptionalViewer) -> Response:
     async with _db(request).transaction() as session:
         person = await _person(session, request, who)
         view = await _dashboard(session, _service(request), person)
+        progress = await _service(request).collection_progress(session, person.id)
     return _page(
         request,
         "dashboard.html",
@@ -573,6 +625,7 @@ async def dashboard(request: Request, who: OptionalViewer) -> Response:
             "person_name": person.name,
             "view": view,
             "totals": {k: won(v) for k, v in view.totals.items()},
+            "progress": progress_rows(progress),
         },
         who=who,
     )
@@ -581,9 +634,18 @@ async def dashboard(request: Request, who: OptionalViewer) -> Response:
 @router.post("/refresh", include_in_schema=False)
 async def refresh(request: Request, who: SignedIn) -> Response:
     await _form(request, who)
+    await _enqueue_refresh(request, who.person_id)
+    return _redirect("/collection")
+
+
+@router.get("/collection", response_class=HTMLResponse, include_in_schema=False)
+async def collection_page(request: Request, who: OptionalViewer) -> Response:
+    """수집 현황: each institution's collection progress and freshness (the page updates itself while it runs)."""
+    if who is None:
+        return _redirect("/")
     async with _db(request).transaction() as session:
-        await _service(request).collect(session, who.person_id, api_type="user-refresh")
-    return _redirect("/dashboard")
+        progress = await _service(request).collection_progress(session, who.person_id)
+    return _page(request, "collection.html", {"title": "수집 현황", "progress": progress_rows(progress)}, who=who)
 
 
 @router.get("/consents", response_class=HTMLResponse, include_in_schema=False)

@@ -244,8 +244,8 @@ async def connect(
             tokens=tokens,
             at=at,
         )
-    async with db.transaction() as session:
-        await service.collect(session, person_id, org_codes=[org_code])
+        # the first collection from this institution: a durable job that runs once the grant is committed
+        await service.enqueue_collections(session, person_id, [org_code], api_type="user-consent")
     _logger.info("individual auth completed", person_id=person_id, org_code=org_code)
     return True
 

@@ -57,3 +57,31 @@ def mask_account(number: object) -> str:
     if len(digits) <= 4:
         return "*" * len(digits)
     return f"***-****-{digits[-4:]}"
+
+
+# Why an institution's data is not fresh, in the person's words (collection error codes: the standard's rsp_code,
+# or the collector's own markers).
+COLLECTION_REASONS = {
+    "unavailable": "기관 서버에 연결할 수 없습니다",
+    "circuit-open": "기관 서버 장애가 계속되어 잠시 연결을 멈췄습니다",
+    "not-registered": "종합포털에 등록되지 않은 기관입니다",
+    "40101": "기관의 접근토큰이 유효하지 않아 다시 연결해야 합니다",
+    "40106": "전송요구 기간이 끝났습니다",
+    "40108": "기관의 접근토큰이 만료되어 다시 연결해야 합니다",
+    "invalid_grant": "기관 인증이 만료되어 다시 연결해야 합니다",
+    "42901": "기관이 정한 전송 한도를 넘어 다음 주기에 다시 받습니다",
+    "50005": "기관 서버에 연결할 수 없습니다",
+    "50008": "기관 시스템 점검 중입니다",
+    "50009": "기관의 정기 전송 시간대가 아닙니다",
+}
+
+
+def collection_reason(code: str | None) -> str:
+    """A collection error code as a sentence; unknown 5xxxx codes are the institution's system errors."""
+    if not code:
+        return ""
+    if code in COLLECTION_REASONS:
+        return COLLECTION_REASONS[code]
+    if code.startswith("5") or (code.isdigit() and int(code) >= 500):
+        return f"기관 시스템 오류가 있었습니다 ({code})"
+    return f"기관이 요청을 거절했습니다 ({code})"

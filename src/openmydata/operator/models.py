@@ -9,12 +9,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openmydata.kit.audit import audit_tables
 from openmydata.kit.clock import utcnow
 from openmydata.kit.db import make_base
+from openmydata.kit.jobs import job_table
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import DeclarativeBase
@@ -102,6 +115,10 @@ class Consent(Base):
     end_date: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # 정기적 전송: whether the person asked for scheduled transmission, and the start of the last cycle slot a
+    # scheduled collection was enqueued for (the scheduler enqueues once per slot).
+    is_scheduled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    scheduled_through: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class ProviderToken(Base):
@@ -164,7 +181,8 @@ class Record(Base):
 
 
 class SyncMark(Base):
-    """The search_timestamp a provider handed out for (person, API, key): sent back next time (00001).
+    """What the operator remembers of (person, API, key) at one provider: the search_timestamp it handed out (sent
+    back next time: 00001), the last scheduled transmission and the end of the last range fetched.
 
     The key (e.g. an account number) is stored as a person-keyed HMAC (`key_index`) and sealed (`sealed_key`)."""
 
@@ -177,7 +195,11 @@ class SyncMark(Base):
     api_id: Mapped[str] = mapped_column(String(40))
     key_index: Mapped[str] = mapped_column(String(64))
     sealed_key: Mapped[str] = mapped_column(Text)
-    search_timestamp: Mapped[str] = mapped_column(String(14))
+    search_timestamp: Mapped[str | None] = mapped_column(String(14), nullable=True)
+    # The last successful scheduled transmission of this (API, key): at most one per cycle slot (42901 otherwise).
+    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The end (to_date YYYYMMDD or to_month YYYYMM) of the last range fetched: the next scheduled call starts there.
+    fetched_to: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 
 class CollectionStatus(Base):
@@ -194,6 +216,9 @@ class CollectionStatus(Base):
     last_success: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     record_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Failed attempts in a row (0 after a success) and the x-api-type of the last attempt.
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    api_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 class Provider(Base):
@@ -208,6 +233,8 @@ class Provider(Base):
     domain: Mapped[str] = mapped_column(String(300))
     auth_type: Mapped[str | None] = mapped_column(String(2), nullable=True)
     relay_org_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # The scheduled-transmission windows the provider registered ("hhmm:hhmm", Asia/Seoul; 지원-002 np_time_list).
+    np_times: Mapped[Any] = mapped_column(JSON, nullable=True)
     synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -251,3 +278,5 @@ class WithdrawalAudit(Base):
 
 # The tamper-evident audit log (kit.audit): Core tables on the same metadata, created by migration 20261122_0002.
 audit_log, audit_head = audit_tables(Base.metadata)
+# Durable collection jobs (kit.jobs), created by migration 20261206_0006.
+jobs = job_table(Base.metadata)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openmydata.kit.audit import AuditChain
 from openmydata.kit.clock import as_utc
+from openmydata.operator.collector import Mark
 from openmydata.operator.models import (
     ApiCall,
     Asset,
@@ -45,12 +46,13 @@ async def _upsert(
         return
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys), set_={name: statement.excluded[name] for name in update_columns}
+    )
+    # One statement for any number of rows: compiled once and cached, batched by the driver ("insertmanyvalues").
     for start in range(0, len(rows), _CHUNK):
-        statement = insert(table).values(list(rows[start : start + _CHUNK]))
-        statement = statement.on_conflict_do_update(
-            index_elements=list(keys), set_={name: statement.excluded[name] for name in update_columns}
-        )
-        await session.execute(statement)
+        await session.execute(statement, [dict(row) for row in rows[start : start + _CHUNK]])
 
 
 # operator-wide data keys (stored wrapped)
@@ -216,6 +218,69 @@ async def withdraw_consents(session: AsyncSession, person_id: int, now: datetime
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def active_consent(session: AsyncSession, person_id: int, org_code: str, now: datetime) -> Consent | None:
+    """The person's active consent at one provider whose end_date is still ahead."""
+    statement = select(Consent).where(
+        Consent.person_id == person_id,
+        Consent.org_code == org_code,
+        Consent.status == "active",
+        Consent.end_date > now,
+    )
+    return (await session.execute(statement.order_by(Consent.id.desc()).limit(1))).scalar_one_or_none()
+
+
+async def scheduled_consents(session: AsyncSession, now: datetime, *, after_id: int, limit: int) -> list[Consent]:
+    """One page (by id, after `after_id`) of live consents with scheduled transmission (정기적 전송)."""
+    statement = (
+        select(Consent)
+        .where(
+            Consent.status == "active",
+            Consent.is_scheduled.is_(True),
+            Consent.person_id.is_not(None),
+            Consent.end_date > now,
+            Consent.id > after_id,
+        )
+        .order_by(Consent.id)
+        .limit(limit)
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def set_scheduled_through(session: AsyncSession, consent_ids: Sequence[int], slot: datetime) -> None:
+    if consent_ids:
+        await session.execute(
+            update(Consent)
+            .where(Consent.id.in_(list(consent_ids)))
+            .values(scheduled_through=slot)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def live_consents(session: AsyncSession, now: datetime, *, after_id: int, limit: int) -> list[Consent]:
+    """One page (by id) of every person's live consents (for `openmydata operator collect --all`)."""
+    statement = (
+        select(Consent)
+        .where(
+            Consent.status == "active",
+            Consent.person_id.is_not(None),
+            Consent.end_date > now,
+            Consent.id > after_id,
+        )
+        .order_by(Consent.id)
+        .limit(limit)
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def token_of(session: AsyncSession, person_id: int, org_code: str) -> ProviderToken | None:
+    statement = select(ProviderToken).where(ProviderToken.person_id == person_id, ProviderToken.org_code == org_code)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def person_exists(session: AsyncSession, person_id: int) -> bool:
+    return bool(await session.scalar(select(func.count()).select_from(Person).where(Person.id == person_id)))
+
+
 async def save_token(session: AsyncSession, values: Mapping[str, Any]) -> None:
     await _upsert(
         session,
@@ -362,18 +427,29 @@ async def count_held_by_org(session: AsyncSession, person_id: int) -> dict[str, 
 
 async def marks_of(
     session: AsyncSession, person_id: int, person_key: bytes, org_code: str
-) -> dict[tuple[str, str], str]:
+) -> dict[tuple[str, str], Mark]:
+    """(API, key) -> what is remembered of it at the provider (search_timestamp, scheduled_at, fetched_to)."""
     statement = select(SyncMark).where(SyncMark.person_id == person_id, SyncMark.org_code == org_code)
     marks = {}
     for mark in (await session.execute(statement)).scalars():
         key = open_row(person_key, mark.sealed_key, row_aad("sync_marks", person_id, org_code, mark.api_id))
-        marks[(mark.api_id, str(key))] = mark.search_timestamp
+        marks[(mark.api_id, str(key))] = Mark(
+            search_timestamp=mark.search_timestamp,
+            scheduled_at=as_utc(mark.scheduled_at) if mark.scheduled_at is not None else None,
+            fetched_to=mark.fetched_to,
+        )
     return marks
 
 
 async def save_marks(
-    session: AsyncSession, person_id: int, person_key: bytes, org_code: str, marks: Mapping[tuple[str, str], str]
+    session: AsyncSession,
+    person_id: int,
+    person_key: bytes,
+    org_code: str,
+    marks: Mapping[tuple[str, str], Mapping[str, Any]],
 ) -> None:
+    """Upsert per (API, key) the values given ("search_timestamp", "scheduled_at", "fetched_to"); a value not given
+    (or None) keeps what is stored."""
     index = row_indexer(person_key)
     rows = [
         {
@@ -382,24 +458,51 @@ async def save_marks(
             "api_id": api_id,
             "key_index": index(key),
             "sealed_key": seal_row(person_key, key, row_aad("sync_marks", person_id, org_code, api_id)),
-            "search_timestamp": stamp,
+            "search_timestamp": values.get("search_timestamp"),
+            "scheduled_at": values.get("scheduled_at"),
+            "fetched_to": values.get("fetched_to"),
         }
-        for (api_id, key), stamp in marks.items()
+        for (api_id, key), values in marks.items()
     ]
-    await _upsert(
-        session,
-        SyncMark.__table__,
-        rows,
-        ("person_id", "org_code", "api_id", "key_index"),
-        ("sealed_key", "search_timestamp"),
+    if not rows:
+        return
+    table = cast(Table, SyncMark.__table__)
+    dialect = session.get_bind().dialect.name
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert_(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["person_id", "org_code", "api_id", "key_index"],
+        set_={
+            name: func.coalesce(statement.excluded[name], table.c[name])
+            for name in ("search_timestamp", "scheduled_at", "fetched_to")
+        },
     )
+    for start in range(0, len(rows), _CHUNK):
+        await session.execute(statement, rows[start : start + _CHUNK])
 
 
-async def save_status(session: AsyncSession, values: Mapping[str, Any]) -> None:
-    update_columns = ["state", "last_attempt", "error_code", "record_count"]
+async def save_status(session: AsyncSession, values: Mapping[str, Any], *, failed: bool = False) -> None:
+    """Upsert the person's collection status at one provider; `failed` counts one more failure in a row, a success
+    resets the count."""
+    table = cast(Table, CollectionStatus.__table__)
+    row = {**values, "failures": 1 if failed else 0}
+    dialect = session.get_bind().dialect.name
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert_(table).values([row])
+    set_: dict[str, Any] = {
+        name: statement.excluded[name] for name in ("state", "last_attempt", "error_code", "record_count", "api_type")
+    }
     if values.get("last_success") is not None:
-        update_columns.append("last_success")
-    await _upsert(session, CollectionStatus.__table__, [values], ("person_id", "org_code"), update_columns)
+        set_["last_success"] = statement.excluded["last_success"]
+    set_["failures"] = table.c.failures + 1 if failed else 0
+    await session.execute(statement.on_conflict_do_update(index_elements=["person_id", "org_code"], set_=set_))
+
+
+async def status_of(session: AsyncSession, person_id: int, org_code: str) -> CollectionStatus | None:
+    statement = select(CollectionStatus).where(
+        CollectionStatus.person_id == person_id, CollectionStatus.org_code == org_code
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def statuses_of(session: AsyncSession, person_id: int) -> list[CollectionStatus]:
@@ -448,7 +551,7 @@ async def save_providers(session: AsyncSession, rows: Sequence[Mapping[str, Any]
         Provider.__table__,
         rows,
         ("org_code", "industry"),
-        ("org_name", "org_type", "domain", "auth_type", "synced_at"),
+        ("org_name", "org_type", "domain", "auth_type", "np_times", "synced_at"),
     )
 
 

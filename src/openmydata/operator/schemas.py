@@ -65,13 +65,37 @@ class ProviderResult(BaseModel):
 
 class ConsentCompleteResponse(BaseModel):
     providers: list[ProviderResult]
+    # Records held per institution once the first collection finished (with ?wait=true, the default).
     collected: dict[str, int]
-    # How long the first collection took (every institution fetched concurrently and stored): what the person waited.
+    # How long the first collection took, from its jobs' creation to the last one's end (every institution fetched
+    # concurrently and stored): what the person waited. None when it had not finished within the wait.
     collection_ms: float | None = None
+    # Where the collection's progress is (each institution: queued, running, retrying, done; fresh or stale, why).
+    progress_url: str = "/api/me/collection"
 
 
 class CollectedResponse(BaseModel):
     collected: dict[str, int]
+    collection_ms: float | None = None
+    progress_url: str = "/api/me/collection"
+
+
+class InstitutionProgressItem(BaseModel):
+    org_code: str
+    org_name: str
+    phase: str  # idle | queued | running | retrying | done | failed
+    fresh: bool
+    reason: str | None = None
+    last_success: str | None = None  # DTIME (Asia/Seoul)
+    next_attempt: str | None = None  # DTIME, when a failed collection is retried
+    records: int
+    error_code: str | None = None
+
+
+class CollectionResponse(BaseModel):
+    institutions: list[InstitutionProgressItem]
+    finished: int  # institutions whose collection is not queued, running or waiting to retry
+    total: int
 
 
 class RecordItem(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,14 +20,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from openmydata.kit import ids
 from openmydata.kit.audit import AuditChain
-from openmydata.kit.clock import as_utc, now_kst, parse_date, parse_dtime, to_dtime, utcnow
+from openmydata.kit.clock import KST, as_utc, now_kst, parse_date, parse_dtime, to_dtime, utcnow
+from openmydata.kit.db import Database
 from openmydata.kit.errors import PeerUnavailable
+from openmydata.kit.jobs import JobQueue, JobStatus
 from openmydata.kit.logging import get_logger
+from openmydata.kit.resilience import Backoff, Breakers, RateLimiter, TokenBucket
 from openmydata.kit.tls import TlsIdentity
 from openmydata.operator import repository as repo
 from openmydata.operator.clients import CertAuthClient, PortalClient, ProviderClient
-from openmydata.operator.collector import ProviderCollection, collect_provider
+from openmydata.operator.collector import (
+    OUTSIDE_WINDOW,
+    UNAVAILABLE,
+    CallGuard,
+    Due,
+    Mark,
+    ProviderCollection,
+    RangePolicy,
+    TokenHolder,
+    collect_provider,
+)
 from openmydata.operator.keyring import Keyring
+from openmydata.operator.labels import collection_reason
 from openmydata.operator.models import (
     Consent,
     PendingRequest,
@@ -54,6 +68,7 @@ from openmydata.standard.client import ApiCallError
 from openmydata.standard.codes import RspCode, StandardError, success_envelope
 from openmydata.standard.consent import TargetInfo, TransmissionCycle, TransmissionRequest, encode_signed_content
 from openmydata.standard.formats import new_tx_id
+from openmydata.standard.schedule import SCHEDULED_LONG_RANGE_APIS, Cycle, Windows, cycle_for
 from openmydata.standard.support_tokens import SupportDesk, SupportTokens
 
 _logger = get_logger("openmydata.operator.service")
@@ -68,10 +83,18 @@ _PHONE_RE = re.compile(r"^(?:\+82|0)1[0-9]{8,9}$")
 
 
 class Peers:
-    """The outbound clients of one running operator."""
+    """The outbound clients of one running operator. Providers are called through `provider_http(base_url)` when
+    given: one small connection pool per provider, so that fifty institutions fetched at once neither queue for one
+    shared pool's connections nor make each request scan all of them."""
 
-    def __init__(self, http: httpx.AsyncClient, settings: OperatorSettings):
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        settings: OperatorSettings,
+        provider_http: Callable[[str], httpx.AsyncClient] | None = None,
+    ):
         self.http = http
+        self.provider_http = provider_http or (lambda _base_url: http)
         self.settings = settings
         self.portal = PortalClient(
             http,
@@ -90,7 +113,7 @@ class Peers:
 
     def provider(self, org_code: str, base_url: str) -> ProviderClient:
         return ProviderClient(
-            self.http,
+            self.provider_http(base_url),
             base_url,
             operator_org=self.settings.org_code,
             provider_org=org_code,
@@ -141,6 +164,7 @@ class ProviderChoice:
     industries: tuple[str, ...]
     domain: str
     relay_org_code: str | None = None
+    np_times: tuple[str, ...] = ()  # its scheduled-transmission windows (hhmm:hhmm), empty when none published
 
 
 @dataclass(frozen=True)
@@ -280,6 +304,7 @@ class ProviderOutcome:
 @dataclass(frozen=True)
 class ConsentCompletion:
     providers: list[ProviderOutcome]
+    jobs: list[int] = field(default_factory=list)  # the first collection's jobs (one per provider that granted)
 
     @property
     def authorised(self) -> list[str]:
@@ -326,12 +351,114 @@ def holding_due(consent: Consent, settings: OperatorSettings) -> datetime:
     return max(due, end)
 
 
-@dataclass
-class _ProviderRun:
+COLLECT_JOB = "collect"
+# A waiting person first (kit.jobs runs lower numbers first): right after consent, then a pull-to-refresh, then the
+# scheduled refreshes (정기적 전송).
+COLLECT_PRIORITY = {"user-consent": 10, "user-search": 15, "user-refresh": 20, "scheduled": 100}
+NOT_REGISTERED = "not-registered"
+
+
+def provider_windows(np_times: Iterable[str]) -> Windows:
+    """A provider's scheduled-transmission windows as 지원-002 published them. Windows that do not parse are not
+    enforceable: the provider's own refusal (50009, with Retry-After) then says when to come back."""
+    try:
+        return Windows.parse(list(np_times))
+    except ValueError:
+        _logger.warning("unreadable scheduled-transmission windows ignored")
+        return Windows()
+
+
+def person_group(person_id: int) -> str:
+    """The job group of one person's collections (progress, cancellation at withdrawal)."""
+    return f"person:{person_id}"
+
+
+@dataclass(frozen=True)
+class InstitutionRun:
+    """What one collection at one provider came to. `retry_after_s` is set when another attempt may succeed
+    (the provider was unreachable, answered 5xx/429/503, its circuit is open, or its windows are closed): the job
+    is retried then (0 = after the queue's back-off)."""
+
     org_code: str
-    collection: ProviderCollection
-    refreshed: tuple[str, datetime, str | None] | None = None
-    apis: dict[str, ApiSpec] = field(default_factory=dict)
+    state: str  # ok | partial | failed | skipped (no live consent, withdrawn) | deferred (windows closed)
+    records: int = 0  # records and assets held for the person at this provider afterwards
+    fetched: int = 0  # objects received in this run
+    error_code: str | None = None
+    retry_after_s: float | None = None
+
+
+@dataclass(frozen=True)
+class InstitutionProgress:
+    """One provider's collection as the person sees it."""
+
+    org_code: str
+    org_name: str
+    phase: str  # idle | queued | running | retrying | done | failed
+    fresh: bool
+    reason: str  # why the data is not fresh ("" when it is)
+    last_success: datetime | None
+    last_attempt: datetime | None
+    next_attempt: datetime | None
+    records: int
+    error_code: str | None
+    attempts: int
+
+
+JOB_WAIT_POLL_S = 0.05
+
+
+def cycle_slot_start(cycle: Cycle, moment: datetime) -> datetime:
+    """The start of the slot of `cycle` containing `moment`: a cycle of n per period splits its calendar period
+    (day; week from Sunday; month, Asia/Seoul) into n equal slots, one scheduled transmission each."""
+    start = cycle.period_start(moment)
+    if cycle.count <= 1:
+        return start
+    length = (cycle.next_period_start(moment) - start) / cycle.count
+    return start + length * int((moment - start) / length)
+
+
+def scheduled_due(terms: Mapping[str, Any], marks: Mapping[tuple[str, str], Mark], now: datetime) -> Due:
+    """Which (API, key) a scheduled collection may ask for now: those not transmitted on a scheduled call since
+    the start of the current slot of the consent's cycle for that API's class (fnd_cycle for 기본, add_cycle for
+    추가) — at most once a week per asset and API under the standard's default 1/w (digest §10.4)."""
+    try:
+        cycle = TransmissionCycle.model_validate(terms.get("cycle") or {})
+    except ValueError:
+        cycle = TransmissionCycle()
+
+    def due(spec: ApiSpec, key: str) -> bool:
+        mark = marks.get((spec.id, key))
+        if mark is None or mark.scheduled_at is None:
+            return True
+        return mark.scheduled_at < cycle_slot_start(cycle_for(spec, cycle), now)
+
+    return due
+
+
+def consent_slot(terms: Mapping[str, Any], now: datetime) -> datetime:
+    """The latest slot start among the consent's two cycles: a scheduled collection is due once per such slot."""
+    try:
+        cycle = TransmissionCycle.model_validate(terms.get("cycle") or {})
+    except ValueError:
+        cycle = TransmissionCycle()
+    return max(cycle_slot_start(Cycle.parse(text), now) for text in (cycle.fnd_cycle, cycle.add_cycle))
+
+
+def _mark_updates(
+    collection: ProviderCollection, api_type: str, now: datetime
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per (API, key): the new search_timestamp, the end of the range fetched, and — for a scheduled call answered
+    successfully — the time of that transmission."""
+    updates: dict[tuple[str, str], dict[str, Any]] = {}
+    for item, stamp in collection.marks.items():
+        updates.setdefault(item, {})["search_timestamp"] = stamp
+    for item, end in collection.fetched.items():
+        if end:
+            updates.setdefault(item, {})["fetched_to"] = end
+    if api_type == "scheduled":
+        for item in collection.transmitted:
+            updates.setdefault(item, {})["scheduled_at"] = now
+    return updates
 
 
 def _peer_failure(exc: Exception) -> StandardError:
@@ -359,6 +486,7 @@ class OperatorService:
         catalogue: Catalogue = CATALOGUE,
         audit: AuditChain | None = None,
         tls: TlsIdentity | None = None,
+        limiter: RateLimiter | None = None,
     ):
         self.settings = settings
         self.peers = peers
@@ -372,6 +500,23 @@ class OperatorService:
             client_id=settings.portal_client_id,
             client_secret=settings.portal_client_secret,
             lifetime=timedelta(seconds=settings.portal_token_lifetime_s),
+        )
+        # Collection: the durable job queue (set by the runtime that owns it), each institution's rate limit
+        # (shared through Redis when several processes collect), circuit breaker and retry policy.
+        self.jobs: JobQueue | None = None
+        self.limiter: RateLimiter = limiter or TokenBucket(
+            settings.provider_rate_per_s, settings.provider_burst, rates=settings.provider_rates
+        )
+        self.breakers = Breakers(failure_threshold=settings.breaker_failures, reset_timeout_s=settings.breaker_reset_s)
+        self.backoff = Backoff(
+            base_s=settings.retry_base_s, max_s=settings.retry_max_s, max_attempts=settings.retry_attempts
+        )
+        self.range_policy = RangePolicy(
+            months=settings.history_months,
+            scheduled_days=settings.scheduled_history_days,
+            scheduled_months=settings.scheduled_history_months,
+            long_range_apis=frozenset(SCHEDULED_LONG_RANGE_APIS),
+            scheduled_period_months=settings.scheduled_period_months,
         )
 
     def _thumbprint(self) -> str | None:
@@ -557,6 +702,7 @@ class OperatorService:
                         "domain": entry.domain,
                         "auth_type": entry.auth_type,
                         "relay_org_code": entry.relay_org_code,
+                        "np_times": [item.np_time for item in entry.np_time_list or []] or None,
                         "synced_at": now,
                     }
                 )
@@ -580,6 +726,7 @@ class OperatorService:
                     industries=tuple(row.industry for row in rows),
                     domain=first.domain,
                     relay_org_code=first.relay_org_code,
+                    np_times=tuple(first.np_times or ()),
                 )
             )
         return sorted(choices, key=lambda choice: (choice.industries[0], choice.org_name, choice.org_code))
@@ -714,10 +861,14 @@ class OperatorService:
             outcomes.append(ProviderOutcome(item.org_code, item.org_name, True, scope=response.scope))
         pending.state = "done"
         pending.prepared = None
+        # The first collection (x-api-type user-consent) of every provider that granted: durable jobs that run once
+        # this transaction commits, all providers at once.
+        completion = ConsentCompletion(outcomes)
+        jobs = await self.enqueue_collections(session, person.id, completion.authorised, api_type="user-consent")
         _logger.info(
             "consents completed", ok=sum(1 for o in outcomes if o.ok), failed=sum(1 for o in outcomes if not o.ok)
         )
-        return ConsentCompletion(outcomes)
+        return ConsentCompletion(outcomes, jobs)
 
     async def record_grant(
         self,
@@ -749,6 +900,7 @@ class OperatorService:
                 scope=tokens.scope,
                 end_date=end_date,
                 signed_at=at,
+                is_scheduled=is_scheduled,
             ),
         )
         await repo.save_token(
@@ -779,9 +931,51 @@ class OperatorService:
 
     # collection
 
-    async def collect(
+    def collect_specs(self, choice: ProviderChoice | None, org_code: str, scope: str) -> list[ApiSpec]:
+        """The information APIs of the provider's industries (in its standard's profile) that the token's scope
+        covers."""
+        granted = set(scope.split())
+        catalogue = self.catalogue.for_profile(self.settings.provider_profiles.get(org_code, "financial"))
+        return [spec for spec in catalogue.info_apis(choice.industries if choice else ()) if spec.scope in granted]
+
+    async def enqueue_collections(
         self,
         session: AsyncSession,
+        person_id: int,
+        org_codes: Iterable[str],
+        *,
+        api_type: str,
+        not_before: datetime | None = None,
+    ) -> list[int]:
+        """One durable collection job per provider (kit.jobs), in the caller's transaction: the jobs run once it
+        commits. A live job of the same x-api-type for the same person and provider is not enqueued twice."""
+        if self.jobs is None:
+            raise RuntimeError("the operator's job queue is not set up")
+        ids = []
+        for org_code in dict.fromkeys(org_codes):
+            job_id = await self.jobs.enqueue(
+                session,
+                COLLECT_JOB,
+                {"person_id": person_id, "org_code": org_code, "api_type": api_type},
+                group_key=person_group(person_id),
+                dedup_key=f"collect:{api_type}:{person_id}:{org_code}",
+                not_before=not_before,
+                priority=COLLECT_PRIORITY.get(api_type, 100),
+            )
+            if job_id is not None:
+                ids.append(job_id)
+        return ids
+
+    async def live_org_codes(self, session: AsyncSession, person_id: int, now: datetime | None = None) -> list[str]:
+        """Providers the person holds a live consent and tokens at (consents past their end are marked ended)."""
+        moment = as_utc(now) if now is not None else utcnow()
+        await repo.end_consents(session, moment, person_id)
+        live = {consent.org_code for consent in await repo.active_consents(session, person_id, moment)}
+        return [token.org_code for token in await repo.tokens_of(session, person_id) if token.org_code in live]
+
+    async def collect(
+        self,
+        db: Database,
         person_id: int,
         *,
         org_codes: Iterable[str] | None = None,
@@ -789,58 +983,196 @@ class OperatorService:
         today: date | None = None,
         now: datetime | None = None,
     ) -> dict[str, int]:
-        """Collect from every provider with a live consent concurrently; returns the records held per provider.
-
-        Consents whose end_date has passed (at `now`, default the current time) are marked "ended" and their
-        providers are no longer called."""
+        """Collect from every provider the person has a live consent at, concurrently, here and now (what the
+        collection jobs do one provider each); returns the records held per provider."""
         wanted = set(org_codes) if org_codes is not None else None
+        async with db.transaction() as session:
+            live = await self.live_org_codes(session, person_id, now)
+        await asyncio.gather(
+            *(
+                self.collect_institution(db, person_id, org, api_type=api_type, today=today, now=now)
+                for org in live
+                if wanted is None or org in wanted
+            )
+        )
+        async with db.transaction() as session:
+            return await repo.count_held_by_org(session, person_id)
+
+    async def collect_institution(
+        self,
+        db: Database,
+        person_id: int,
+        org_code: str,
+        *,
+        api_type: str,
+        today: date | None = None,
+        now: datetime | None = None,
+    ) -> InstitutionRun:
+        """One person's data at one provider: read what is needed (one transaction), fetch over the wire (none),
+        store what came back (another). Safe to run twice: every write is an upsert on the standard's natural keys.
+
+        A scheduled run (정기적 전송) fetches only the (API, key) pairs due in the consent's cycle, only inside the
+        provider's registered windows (지원-002), with the scheduled history ranges (digest §10.4)."""
         moment = as_utc(now) if now is not None else utcnow()
-        await repo.end_consents(session, moment, person_id)
-        live = {consent.org_code for consent in await repo.active_consents(session, person_id, moment)}
-        tokens = [
-            token
-            for token in await repo.tokens_of(session, person_id)
-            if token.org_code in live and (wanted is None or token.org_code in wanted)
-        ]
-        if not tokens:
-            return {}
-        person_key = await self._person_key(session, person_id)
-        choices = {choice.org_code: choice for choice in await self.provider_choices(session)}
+        day = today or moment.astimezone(KST).date()
+        async with db.transaction() as session:
+            consent = await repo.active_consent(session, person_id, org_code, moment)
+            token = await repo.token_of(session, person_id, org_code)
+            person = await repo.person_by_id(session, person_id)
+            if consent is None or token is None or person is None:
+                return InstitutionRun(org_code, "skipped")
+            person_key = await self.keyring.person_key(person)
+            choice = next((c for c in await self.provider_choices(session) if c.org_code == org_code), None)
+            specs = self.collect_specs(choice, org_code, token.scope)
+            known = await self._known(session, person_id, person_key, org_code, specs)
+            marks = await repo.marks_of(session, person_id, person_key, org_code)
+            status = await repo.status_of(session, person_id, org_code)
+            access, refresh = self.vault.open(token.access_token), self.vault.open(token.refresh_token)
+            expires_at, bound_to = as_utc(token.expires_at), token.cert_thumbprint
+            terms = consent.consent if isinstance(consent.consent, dict) else {}
+        if choice is None:
+            failure = ProviderCollection(org_code=org_code, errors=[("registry", NOT_REGISTERED)])
+            return await self._store_run(db, person_id, org_code, [], failure, moment, api_type)
+        due: Due | None = None
+        if api_type == "scheduled":
+            windows = provider_windows(choice.np_times)
+            if not windows.contains(moment):
+                # The provider's scheduled-transmission windows are closed: nothing is sent now (it would be 50009).
+                wait = (windows.next_open(moment) - moment).total_seconds()
+                return InstitutionRun(org_code, "deferred", error_code=OUTSIDE_WINDOW, retry_after_s=max(1.0, wait))
+            due = scheduled_due(terms, marks, moment)
+        since = None
+        if api_type == "user-refresh" and status is not None and status.last_success is not None:
+            since = as_utc(status.last_success).astimezone(KST).date()
+        client = self.peers.provider(org_code, choice.domain)
+        renewal: dict[str, datetime] = {}
+
+        async def renew() -> str:
+            renewed = await client.refresh(refresh)  # 개별인증-003
+            renewal["expires_at"] = utcnow() + timedelta(seconds=renewed.expires_in)
+            return renewed.access_token
+
+        holder = TokenHolder(access, renew)
+        thumbprint = self._thumbprint()
+        collection: ProviderCollection | None = None
+        # An access token about to expire, or bound (RFC 8705) to a certificate the operator no longer presents, is
+        # refreshed first: the new one is bound to the current certificate.
+        if expires_at <= moment + timedelta(seconds=60) or bound_to != thumbprint:
+            try:
+                await holder.renew(access)
+            except ApiCallError as exc:
+                collection = ProviderCollection(org_code, errors=[("개별인증-003", exc.code or str(exc.status_code))])
+            except PeerUnavailable:
+                collection = ProviderCollection(org_code, errors=[("개별인증-003", UNAVAILABLE)])
+        if collection is None:
+            collection = await collect_provider(
+                client.api,
+                specs,
+                org_code=org_code,
+                token=holder,
+                today=day,
+                known=known,
+                marks=marks,
+                months=self.settings.history_months,
+                since=since,
+                concurrency=self.settings.collection_concurrency,
+                api_type=api_type,
+                policy=self.range_policy,
+                due=due,
+                guard=CallGuard(self.limiter, self.breakers.get(org_code), self.backoff),
+            )
+        renewed = (holder.token, renewal["expires_at"], thumbprint) if "expires_at" in renewal else None
+        return await self._store_run(db, person_id, org_code, specs, collection, moment, api_type, renewed)
+
+    async def collection_progress(
+        self, session: AsyncSession, person_id: int, now: datetime | None = None
+    ) -> list[InstitutionProgress]:
+        """Per provider the person is connected to: where its collection job is (queued, running, waiting to retry,
+        done, failed), whether the data held is fresh, and if not, why."""
+        moment = as_utc(now) if now is not None else utcnow()
+        names = {choice.org_code: choice.org_name for choice in await self.provider_choices(session)}
         statuses = {status.org_code: status for status in await repo.statuses_of(session, person_id)}
-        day = today or now_kst().date()
-        jobs = []
-        for token in tokens:
-            choice = choices.get(token.org_code)
-            granted = set(token.scope.split())
-            catalogue = self.catalogue.for_profile(self.settings.provider_profiles.get(token.org_code, "financial"))
-            specs = [spec for spec in catalogue.info_apis(choice.industries if choice else ()) if spec.scope in granted]
-            known = await self._known(session, person_id, person_key, token.org_code, specs)
-            marks = await repo.marks_of(session, person_id, person_key, token.org_code)
-            since = None
-            last = statuses.get(token.org_code)
-            if api_type == "user-refresh" and last is not None and last.last_success is not None:
-                since = as_utc(last.last_success).astimezone(now_kst().tzinfo).date()
-            jobs.append(
-                self._collect_one(
-                    choice,
-                    token.org_code,
-                    specs,
-                    access=self.vault.open(token.access_token),
-                    refresh=self.vault.open(token.refresh_token),
-                    expires_at=as_utc(token.expires_at),
-                    bound_to=token.cert_thumbprint,
-                    known=known,
-                    marks=marks,
-                    today=day,
-                    since=since,
-                    api_type=api_type,
+        live = [consent.org_code for consent in await repo.active_consents(session, person_id, moment)]
+        latest: dict[str, JobStatus] = {}
+        if self.jobs is not None:
+            since = moment - timedelta(seconds=self.settings.stale_after_s)
+            for job in await self.jobs.group_status(session, person_group(person_id), since=since):
+                org = str(job.payload.get("org_code", ""))
+                if job.kind == COLLECT_JOB and job.state != "cancelled":
+                    latest[org] = job  # oldest first: the last one wins
+        progress = []
+        for org_code in dict.fromkeys([*live, *statuses]):
+            status = statuses.get(org_code)
+            current = latest.get(org_code)
+            phase = "idle"
+            next_attempt = None
+            if current is not None:
+                phase = {"running": "running", "done": "done", "failed": "failed"}.get(current.state, "queued")
+                if current.state == "pending" and current.attempts > 0:
+                    phase, next_attempt = "retrying", as_utc(current.not_before)
+            last_success = as_utc(status.last_success) if status and status.last_success else None
+            code = status.error_code if status else None
+            fresh = (
+                status is not None
+                and status.state == "ok"
+                and last_success is not None
+                and moment - last_success <= timedelta(seconds=self.settings.stale_after_s)
+            )
+            if fresh:
+                reason = ""
+            elif status is None:
+                reason = "아직 정보를 받지 못했습니다"
+            elif code:
+                reason = collection_reason(code)
+            else:
+                days = (moment - last_success).days if last_success else 0
+                reason = f"마지막으로 받은 지 {days}일이 지났습니다"
+            progress.append(
+                InstitutionProgress(
+                    org_code=org_code,
+                    org_name=names.get(org_code, org_code),
+                    phase=phase,
+                    fresh=fresh,
+                    reason=reason,
+                    last_success=last_success,
+                    last_attempt=as_utc(status.last_attempt) if status else None,
+                    next_attempt=next_attempt,
+                    records=status.record_count if status else 0,
+                    error_code=code,
+                    attempts=current.attempts if current else 0,
                 )
             )
-        runs = await asyncio.gather(*jobs)
-        finished = utcnow()
-        for run in runs:
-            await self._store_run(session, person_id, person_key, run, finished, api_type)
-        return await repo.count_held_by_org(session, person_id)
+        return progress
+
+    async def wait_for_jobs(
+        self, db: Database, person_id: int, job_ids: Iterable[int], timeout_s: float
+    ) -> float | None:
+        """Wait, at most `timeout_s`, until every given job of the person has been attempted: finished (done,
+        failed, cancelled) or waiting to be retried (an institution that is down is retried in the background,
+        the person need not wait for it). Returns the milliseconds from the first job's creation to the last
+        attempt's end, or None when some were not attempted in time."""
+        wanted = set(job_ids)
+        if not wanted or self.jobs is None:
+            return None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            async with db.transaction() as session:
+                rows = [
+                    job for job in await self.jobs.group_status(session, person_group(person_id)) if job.id in wanted
+                ]
+            checked = utcnow()
+            ends = [
+                as_utc(job.finished_at) if job.finished_at is not None else checked
+                for job in rows
+                if job.state in ("done", "failed", "cancelled") or (job.state == "pending" and job.attempts > 0)
+            ]
+            if len(ends) == len(wanted):
+                start = min(as_utc(job.created_at) for job in rows)
+                return round((max(ends) - start).total_seconds() * 1000, 1)
+            if loop.time() >= deadline:
+                return None
+            await asyncio.sleep(JOB_WAIT_POLL_S)
 
     async def _known(
         self, session: AsyncSession, person_id: int, person_key: bytes, org_code: str, specs: Sequence[ApiSpec]
@@ -857,140 +1189,113 @@ class OperatorService:
             known.setdefault(record.api_id, {})[(record.key, record.natural_key)] = record.payload
         return known
 
-    async def _collect_one(
-        self,
-        choice: ProviderChoice | None,
-        org_code: str,
-        specs: list[ApiSpec],
-        *,
-        access: str,
-        refresh: str,
-        expires_at: datetime,
-        bound_to: str | None,
-        known: dict[str, dict[tuple[str, str], dict[str, Any]]],
-        marks: dict[tuple[str, str], str],
-        today: date,
-        since: date | None,
-        api_type: str,
-    ) -> _ProviderRun:
-        apis = {spec.id: spec for spec in specs}
-        if choice is None:
-            collection = ProviderCollection(org_code=org_code, errors=[("registry", "not registered")])
-            return _ProviderRun(org_code, collection, apis=apis)
-        client = self.peers.provider(org_code, choice.domain)
-        refreshed = None
-        # An access token bound (RFC 8705) to a certificate the operator no longer presents is refreshed first: the
-        # new one is bound to the current certificate.
-        thumbprint = self._thumbprint()
-        if expires_at <= utcnow() + timedelta(seconds=60) or bound_to != thumbprint:
-            try:
-                renewed = await client.refresh(refresh)  # 개별인증-003
-            except ApiCallError as exc:
-                return _ProviderRun(
-                    org_code, ProviderCollection(org_code=org_code, errors=[("개별인증-003", exc.code)]), apis=apis
-                )
-            except PeerUnavailable:
-                return _ProviderRun(
-                    org_code, ProviderCollection(org_code=org_code, errors=[("개별인증-003", "unavailable")]), apis=apis
-                )
-            access = renewed.access_token
-            refreshed = (access, utcnow() + timedelta(seconds=renewed.expires_in), thumbprint)
-        collection = await collect_provider(
-            client.api,
-            specs,
-            org_code=org_code,
-            token=access,
-            today=today,
-            known=known,
-            marks=marks,
-            months=self.settings.history_months,
-            since=since,
-            concurrency=self.settings.collection_concurrency,
-            api_type=api_type,
-        )
-        return _ProviderRun(org_code, collection, refreshed, apis)
-
     async def _store_run(
         self,
-        session: AsyncSession,
+        db: Database,
         person_id: int,
-        person_key: bytes,
-        run: _ProviderRun,
-        now: datetime,
+        org_code: str,
+        specs: Sequence[ApiSpec],
+        collection: ProviderCollection,
+        started: datetime,
         api_type: str,
-    ) -> None:
-        collection = run.collection
-        if run.refreshed is not None:
-            access, expires, bound = run.refreshed
-            await repo.update_access_token(session, person_id, run.org_code, self.vault.seal(access), expires, bound)
-        for api_id, items in collection.items.items():
-            spec = run.apis[api_id]
-            if spec.kind is Kind.ASSET_LIST:
-                await repo.save_assets(
-                    session,
-                    person_id,
-                    person_key,
-                    run.org_code,
-                    api_id,
-                    ((natural, payload) for (_key, natural), payload in items.items()),
-                    now,
-                )
-            else:
-                await repo.save_records(
-                    session,
-                    person_id,
-                    person_key,
-                    run.org_code,
-                    api_id,
-                    ((key, natural, payload) for (key, natural), payload in items.items()),
-                    now,
-                )
-        await repo.save_marks(session, person_id, person_key, run.org_code, collection.marks)
-        await repo.add_api_calls(
-            session,
-            [
+        renewed: tuple[str, datetime, str | None] | None = None,
+    ) -> InstitutionRun:
+        """Store one provider's collection in one transaction — unless the person withdrew or the consent ended
+        meanwhile, in which case nothing is kept. Transient failures (unreachable, 5xx, 429, a circuit open) ask
+        for another attempt (`retry_after_s`)."""
+        apis = {spec.id: spec for spec in specs}
+        now = utcnow()
+        async with db.transaction() as session:
+            person = await repo.person_by_id(session, person_id)
+            if person is None or await repo.active_consent(session, person_id, org_code, started) is None:
+                return InstitutionRun(org_code, "skipped")
+            person_key = await self.keyring.person_key(person)
+            if renewed is not None:
+                access, expires, bound = renewed
+                await repo.update_access_token(session, person_id, org_code, self.vault.seal(access), expires, bound)
+            for api_id, items in collection.items.items():
+                if apis[api_id].kind is Kind.ASSET_LIST:
+                    await repo.save_assets(
+                        session,
+                        person_id,
+                        person_key,
+                        org_code,
+                        api_id,
+                        ((natural, payload) for (_key, natural), payload in items.items()),
+                        now,
+                    )
+                else:
+                    await repo.save_records(
+                        session,
+                        person_id,
+                        person_key,
+                        org_code,
+                        api_id,
+                        ((key, natural, payload) for (key, natural), payload in items.items()),
+                        now,
+                    )
+            await repo.save_marks(session, person_id, person_key, org_code, _mark_updates(collection, api_type, now))
+            await repo.add_api_calls(
+                session,
+                [
+                    {
+                        "at": timing.at,
+                        "org_code": org_code,
+                        "api_id": timing.api_id,
+                        "api_type": api_type,
+                        "status_code": timing.status_code,
+                        "rsp_code": timing.rsp_code,
+                        "rsp_ms": timing.rsp_ms,
+                    }
+                    for timing in collection.timings
+                ],
+            )
+            failed = collection.state == "failed"
+            held = await repo.count_held_by_org(session, person_id)
+            await repo.save_status(
+                session,
                 {
-                    "at": timing.at,
-                    "org_code": run.org_code,
-                    "api_id": timing.api_id,
+                    "person_id": person_id,
+                    "org_code": org_code,
+                    "state": collection.state,
+                    "last_attempt": now,
+                    "last_success": now if not failed else None,
+                    "error_code": collection.error_code,
+                    "record_count": held.get(org_code, 0),
                     "api_type": api_type,
-                    "status_code": timing.status_code,
-                    "rsp_code": timing.rsp_code,
-                    "rsp_ms": timing.rsp_ms,
-                }
-                for timing in collection.timings
-            ],
-        )
-        await repo.save_status(
-            session,
-            {
-                "person_id": person_id,
-                "org_code": run.org_code,
-                "state": collection.state,
-                "last_attempt": now,
-                "last_success": now if collection.state != "failed" else None,
-                "error_code": collection.error_code,
-                "record_count": collection.record_count,
-            },
-        )
-        await self._audit(
-            session,
-            "collection",
-            now,
-            person_id=person_id,
-            org_code=run.org_code,
-            api_type=api_type,
-            records={api_id: len(items) for api_id, items in sorted(collection.items.items())},
-            state=collection.state,
-            calls=collection.calls_ok,
-            errors=[{"api_id": api_id, "code": code} for api_id, code in collection.errors],
-        )
+                },
+                failed=bool(collection.errors),
+            )
+            await self._audit(
+                session,
+                "collection",
+                now,
+                person_id=person_id,
+                org_code=org_code,
+                api_type=api_type,
+                records={api_id: len(items) for api_id, items in sorted(collection.items.items())},
+                state=collection.state,
+                calls=collection.calls_ok,
+                errors=[{"api_id": api_id, "code": code} for api_id, code in collection.errors],
+            )
         _logger.info(
             "collected",
-            org_code=run.org_code,
+            org_code=org_code,
+            api_type=api_type,
             state=collection.state,
             calls=collection.calls_ok,
             error_code=collection.error_code,
+        )
+        retry = None
+        if collection.transient:
+            retry = collection.retry_after_s if collection.retry_after_s is not None else 0.0
+        return InstitutionRun(
+            org_code,
+            collection.state,
+            records=held.get(org_code, 0),
+            fetched=collection.record_count,
+            error_code=collection.error_code,
+            retry_after_s=retry,
         )
 
     async def history(self, session: AsyncSession, person: Member) -> list[HistoryItem]:
@@ -1091,6 +1396,9 @@ class OperatorService:
         )
         now = utcnow()
         withdrawn = await repo.withdraw_consents(session, person.id, now)
+        if self.jobs is not None:
+            # No collection runs for the person any more; one already running stores nothing (see _store_run).
+            await self.jobs.cancel_group(session, person_group(person.id))
         deleted = await repo.delete_person_data(session, person.id)
         await repo.add_withdrawal_audit(
             session,

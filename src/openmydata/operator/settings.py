@@ -70,7 +70,54 @@ class OperatorSettings(ServiceSettings):
     fnd_cycle: str = "1/w"
     add_cycle: str = "1/w"
     history_months: int = Field(default=12, ge=1, le=12)
+    # Calls at a time to one provider within one person's collection.
     collection_concurrency: int = Field(default=4, ge=1, le=32)
+    # History ranges of scheduled calls (digest §10.4): from/to_date APIs at most `scheduled_history_days` days per
+    # call (the long-range APIs of standard.schedule and from/to_month APIs: `scheduled_history_months` months);
+    # period-filtered APIs (통신-002) ask for this month and `scheduled_period_months - 1` before it.
+    scheduled_history_days: int = Field(default=31, ge=1, le=31)
+    scheduled_history_months: int = Field(default=3, ge=1, le=3)
+    scheduled_period_months: int = Field(default=2, ge=1, le=3)
+
+    # Durable collection jobs (kit.jobs). "embedded": an in-process worker pool over the operator's own database
+    # (the demo's default); "dramatiq": workers in other processes (`openmydata operator worker`) fed through
+    # RabbitMQ at `jobs_broker_url`. `jobs_run_in_app`: whether the web app's process runs jobs itself (embedded)
+    # or publishes them (dramatiq); off for an API process that leaves all work to workers.
+    jobs_backend: Literal["embedded", "dramatiq"] = "embedded"
+    jobs_broker_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    jobs_queue: str = "openmydata.operator.collect"
+    jobs_run_in_app: bool = True
+    # Jobs run at once per process: collection waits on the network, so a person's 50 institutions run together.
+    jobs_concurrency: int = Field(default=64, ge=1, le=1024)
+    jobs_poll_interval_s: float = Field(default=1.0, gt=0)
+    jobs_lease_s: float = Field(default=30.0, gt=0)
+    jobs_max_attempts: int = Field(default=10, ge=1)
+    jobs_backoff_base_s: float = Field(default=5.0, ge=0)
+    jobs_backoff_max_s: float = Field(default=1800.0, ge=0)
+    jobs_retention_s: float = Field(default=7 * 86400, ge=0)
+    # Data older than this (one weekly cycle and a day) is shown as stale, as is any whose last collection failed.
+    stale_after_s: float = Field(default=8 * 86400, gt=0)
+    # How long POST /api/consents/complete and /api/me/refresh wait for the collection they start ("wait": true).
+    collection_wait_s: float = Field(default=60.0, ge=0)
+    # The scheduler (정기적 전송): every `schedule_interval_s` seconds (0 disables) it enqueues the scheduled
+    # collections that are due, `schedule_batch` consents per transaction.
+    schedule_interval_s: float = Field(default=60.0, ge=0)
+    schedule_batch: int = Field(default=500, ge=1, le=10000)
+
+    # Resilience towards each provider: a token bucket of `provider_rate_per_s` calls per second (burst
+    # `provider_burst`; per-org overrides in `provider_rates`, e.g. {"A1AAAA0000": [5, 5]}), shared by every
+    # process through Redis when `rate_limit_redis_url` is set; a circuit breaker that opens after
+    # `breaker_failures` failures in a row for `breaker_reset_s`; `retry_attempts` tries of one call with full-jitter
+    # back-off between `retry_base_s` and `retry_max_s` (a longer Retry-After leaves it to the job's next attempt).
+    provider_rate_per_s: float = Field(default=50.0, gt=0)
+    provider_burst: int = Field(default=50, ge=1)
+    provider_rates: dict[str, tuple[float, int]] = Field(default_factory=dict)
+    rate_limit_redis_url: str = ""
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_reset_s: float = Field(default=30.0, gt=0)
+    retry_attempts: int = Field(default=4, ge=1, le=10)
+    retry_base_s: float = Field(default=0.2, ge=0)
+    retry_max_s: float = Field(default=10.0, ge=0)
     registry_max_age_s: int = Field(default=300, ge=0)
     # 개별인증 (operator.individual): where each provider serves its own login page to people's browsers, by org_code
     # (the public base URL; 지원-002's `domain` is the mutual-TLS API base, which browsers cannot use). Deployment

@@ -74,6 +74,38 @@ def moment_text(moment: datetime | None) -> str:
     return as_utc(moment).astimezone(KST).strftime("%Y.%m.%d %H:%M") if moment else "-"
 
 
+# A collection still under way (kit.jobs states as `OperatorService.collection_progress` names them).
+ACTIVE_PHASES = frozenset({"queued", "running", "retrying"})
+PHASE_LABELS = {
+    "idle": "-",
+    "queued": "대기 중",
+    "running": "받는 중",
+    "retrying": "다시 시도 예정",
+    "done": "완료",
+    "failed": "실패",
+}
+
+
+def progress_rows(progress: Sequence[Any]) -> list[dict[str, Any]]:
+    """Each institution's collection progress and freshness as the pages show them."""
+    return [
+        {
+            "org_code": item.org_code,
+            "org_name": item.org_name,
+            "phase": item.phase,
+            "phase_label": PHASE_LABELS.get(item.phase, item.phase),
+            "active": item.phase in ACTIVE_PHASES,
+            "fresh": item.fresh,
+            "freshness": "최신" if item.fresh else "오래됨",
+            "reason": item.reason,
+            "last_success": moment_text(item.last_success),
+            "next_attempt": moment_text(item.next_attempt) if item.next_attempt else "",
+            "records": item.records,
+        }
+        for item in progress
+    ]
+
+
 @dataclass
 class Dashboard:
     institutions: list[dict[str, Any]] = field(default_factory=list)

@@ -393,7 +393,8 @@ class BankCustomer:
                     hours=(9, 21),
                     mandatory=False,
                 )
-            if month in (3, 6, 9, 12):  # 결산이자 on the third Friday
+            # 결산이자 on the third Friday — only once it has happened (a settlement after as_of is in the future)
+            if month in (3, 6, 9, 12) and _third_friday(year, month) in self.window:
                 self.flows.append(_Flow(_third_friday(year, month), 3600, 0, "결산", "결산이자", interest=True))
 
     def _opening_balance(self) -> int:

@@ -73,6 +73,13 @@ def settings_for(db_url: str, key_file: Path | None = None) -> OperatorSettings:
         service_client_id="service",
         service_client_secret="servicesecret",
         session_secret="test-session-secret",
+        # collection jobs and retries on a test's time scale
+        jobs_poll_interval_s=0.05,
+        jobs_backoff_base_s=0.05,
+        jobs_backoff_max_s=0.5,
+        retry_base_s=0.01,
+        retry_max_s=0.05,
+        schedule_interval_s=0,
     )
 
 
@@ -102,6 +109,7 @@ class FakeEcosystem:
         self.tokens_issued: list[dict[str, str]] = []
         self.bank2_down = False
         self.identity_requests = 0
+        self.bank_windows: list[str] = []  # the first bank's scheduled-transmission windows (지원-002 np_time_list)
 
     # routing
 
@@ -158,6 +166,12 @@ class FakeEcosystem:
                     "domain": "http://operator.test",
                 },
             ]
+            if self.bank_windows:
+                orgs[0] = {
+                    **orgs[0],
+                    "np_time_cnt": str(len(self.bank_windows)),
+                    "np_time_list": [{"np_time": window} for window in self.bank_windows],
+                }
             return _json({**OK, "search_timestamp": STAMP, "org_cnt": str(len(orgs)), "org_list": orgs})
         return _json({"rsp_code": "40401", "rsp_msg": "not found"}, 404)
 

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
+import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 from operator_fakes import ACCOUNTS, BANK
 
 from openmydata.kit.clock import add_months
-from openmydata.operator.collector import collection_levels, history_range, period_months, plan_calls
+from openmydata.kit.resilience import Backoff, CircuitBreaker, TokenBucket
+from openmydata.operator.collector import (
+    CallGuard,
+    Mark,
+    RangePolicy,
+    TokenHolder,
+    collect_provider,
+    collection_levels,
+    history_range,
+    period_months,
+    plan_calls,
+)
 from openmydata.standard.apis import CATALOGUE
-from openmydata.standard.catalogue import Kind
+from openmydata.standard.catalogue import ApiSpec, Kind
+from openmydata.standard.client import StandardClient
 
 TODAY = date(2026, 11, 22)
 
@@ -87,7 +101,7 @@ class TestPlanCalls:
         ]
 
     def test_search_timestamp_is_sent_back_for_the_same_key(self) -> None:
-        marks = {("은행-002", "1002123456789|"): "20261120090000"}
+        marks = {("은행-002", "1002123456789|"): Mark(search_timestamp="20261120090000")}
         chains = plan_calls(CATALOGUE["은행-002"], org_code=BANK, source_records=ACCOUNTS, today=TODAY, marks=marks)
         assert chains[0][0].request["search_timestamp"] == "20261120090000"
         assert "search_timestamp" not in chains[1][0].request
@@ -117,3 +131,169 @@ class TestHistoryRange:
         assert months[-1] == today.strftime("%Y%m")
         spec = CATALOGUE["카드-004"]
         assert history_range(spec, today) == {"from_month": months[0], "to_month": months[-1]}
+
+
+class TestScheduledPlanning:
+    """Scheduled calls (digest §10.4): at most 31 days per date-ranged call (3 months for the long-range APIs and
+    month ranges), starting at the last date already fetched, and only for (API, key) pairs still due."""
+
+    def test_a_date_range_is_at_most_31_days(self) -> None:
+        [[call]] = plan_calls(
+            CATALOGUE["은행-004"], org_code=BANK, source_records=ACCOUNTS[:1], today=TODAY, api_type="scheduled"
+        )
+        assert (call.request["from_date"], call.request["to_date"]) == ("20261023", "20261122")
+
+    def test_it_starts_at_the_last_date_fetched(self) -> None:
+        marks = {("은행-004", "1002123456789|"): Mark(fetched_to="20261115")}
+        [[call]] = plan_calls(
+            CATALOGUE["은행-004"],
+            org_code=BANK,
+            source_records=ACCOUNTS[:1],
+            today=TODAY,
+            api_type="scheduled",
+            marks=marks,
+        )
+        assert call.request["from_date"] == "20261115"  # that day again: it may have gained records since
+
+    def test_long_range_apis_and_month_ranges_get_three_months(self) -> None:
+        policy = RangePolicy(long_range_apis=frozenset({"은행-010"}))
+        [[loan]] = plan_calls(
+            CATALOGUE["은행-010"],
+            org_code=BANK,
+            source_records=[ACCOUNTS[2]],
+            today=TODAY,
+            api_type="scheduled",
+            policy=policy,
+        )
+        assert (loan.request["from_date"], loan.request["to_date"]) == ("20260823", "20261122")
+        [[bills]] = plan_calls(
+            CATALOGUE["카드-004"], org_code="CARD000001", today=TODAY, api_type="scheduled", policy=policy
+        )
+        assert (bills.request["from_month"], bills.request["to_month"]) == ("202609", "202611")
+
+    def test_only_what_is_due_is_asked_for(self) -> None:
+        def due(spec: ApiSpec, key: str) -> bool:
+            return key != "1002123456789|"
+
+        chains = plan_calls(
+            CATALOGUE["은행-002"], org_code=BANK, source_records=ACCOUNTS, today=TODAY, api_type="scheduled", due=due
+        )
+        assert [chain[0].key for chain in chains] == ["1002999888777|1"]
+
+    def test_period_apis_ask_for_this_month_and_the_one_before(self) -> None:
+        [chain] = plan_calls(CATALOGUE["통신-002"], org_code="TELCO00001", today=TODAY, api_type="scheduled")
+        assert [call.request["charge_month"] for call in chain] == ["202610", "202611"]
+
+
+ASSETS = {"rsp_code": "00000", "rsp_msg": "성공", "account_cnt": "1", "account_list": [ACCOUNTS[0]]}
+
+
+class FakeSleep:
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+def _client(handler: Callable[[httpx.Request], httpx.Response]) -> tuple[httpx.AsyncClient, StandardClient]:
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return http, StandardClient(http, "http://bank.test", org_code="OPERATOR01")
+
+
+class TestCallGuard:
+    """Each page call: retried on timeouts, 5xx, 429 and 503 (honouring Retry-After), the token renewed once on
+    40101, no retry on another 4xx, and a circuit breaker that stops calling an institution that keeps failing."""
+
+    async def test_a_503_with_retry_after_is_retried_after_that_long(self) -> None:
+        answers = [
+            httpx.Response(503, json={"rsp_code": "50008", "rsp_msg": "점검"}, headers={"Retry-After": "2"}),
+            httpx.Response(200, json=ASSETS),
+        ]
+        http, client = _client(lambda request: answers.pop(0))
+        sleep = FakeSleep()
+        limiter = TokenBucket(100, 100, sleep=sleep)
+        guard = CallGuard(limiter=limiter, backoff=Backoff(base_s=0.01, max_s=5, max_attempts=3), sleep=sleep)
+        async with http:
+            outcome = await collect_provider(
+                client, [CATALOGUE["은행-001"]], org_code=BANK, token="t", today=TODAY, guard=guard
+            )
+        assert outcome.errors == []
+        assert len(outcome.items["은행-001"]) == 1
+        assert sleep.slept
+        assert max(sleep.slept) >= 2
+
+    async def test_a_retry_after_beyond_the_back_off_is_left_to_the_job(self) -> None:
+        http, client = _client(
+            lambda request: httpx.Response(
+                503, json={"rsp_code": "50008", "rsp_msg": "점검"}, headers={"Retry-After": "600"}
+            )
+        )
+        guard = CallGuard(backoff=Backoff(base_s=0.01, max_s=5, max_attempts=3), sleep=FakeSleep())
+        async with http:
+            outcome = await collect_provider(
+                client, [CATALOGUE["은행-001"]], org_code=BANK, token="t", today=TODAY, guard=guard
+            )
+        assert outcome.errors == [("은행-001", "50008")]
+        assert outcome.transient
+        assert outcome.retry_after_s == 600
+
+    async def test_another_4xx_is_not_retried(self) -> None:
+        calls: list[str] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            calls.append(request.url.path)
+            return httpx.Response(403, json={"rsp_code": "40305", "rsp_msg": "자산 상태"})
+
+        http, client = _client(handler)
+        guard = CallGuard(backoff=Backoff(base_s=0.01, max_s=5, max_attempts=4), sleep=FakeSleep())
+        async with http:
+            outcome = await collect_provider(
+                client, [CATALOGUE["은행-001"]], org_code=BANK, token="t", today=TODAY, guard=guard
+            )
+        assert calls == ["/v1/bank/accounts"]
+        assert outcome.errors == [("은행-001", "40305")]
+        assert not outcome.transient
+
+    async def test_an_expired_token_is_renewed_once_and_the_call_repeated(self) -> None:
+        def handler(request: httpx.Request) -> httpx.Response:
+            if request.headers["authorization"] == "Bearer old":
+                return httpx.Response(401, json={"rsp_code": "40101", "rsp_msg": "만료"})
+            return httpx.Response(200, json=ASSETS)
+
+        renewals: list[str] = []
+
+        async def renew() -> str:
+            renewals.append("renewed")
+            return "new"
+
+        http, client = _client(handler)
+        async with http:
+            outcome = await collect_provider(
+                client, [CATALOGUE["은행-001"]], org_code=BANK, token=TokenHolder("old", renew), today=TODAY
+            )
+        assert renewals == ["renewed"]
+        assert outcome.token == "new"
+        assert outcome.errors == []
+
+    async def test_an_open_circuit_stops_calling_the_institution(self) -> None:
+        calls: list[str] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            calls.append(request.url.path)
+            raise httpx.ConnectError("down", request=request)
+
+        http, client = _client(handler)
+        breaker = CircuitBreaker(failure_threshold=2, reset_timeout_s=30)
+        guard = CallGuard(breaker=breaker, backoff=Backoff(base_s=0.01, max_s=5, max_attempts=4), sleep=FakeSleep())
+        async with http:
+            outcome = await collect_provider(
+                client, [CATALOGUE["은행-001"]], org_code=BANK, token="t", today=TODAY, guard=guard
+            )
+        assert len(calls) == 2  # then the breaker opened
+        assert breaker.state == "open"
+        assert outcome.errors == [("은행-001", "unavailable")]
+        assert outcome.unavailable
+        assert outcome.transient
+        assert outcome.retry_after_s is not None
+        assert outcome.retry_after_s > 0

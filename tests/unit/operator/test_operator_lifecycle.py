@@ -94,10 +94,9 @@ class TestConsentEnd:
         end = _now() + timedelta(days=1)
         await _end(harness, BANK, end, end + timedelta(days=30))
         before = len(await _entries(harness, "collection"))
-        async with harness.db.transaction() as session:
-            held = await harness.service.collect(
-                session, person_id, api_type="user-refresh", now=end + timedelta(seconds=1)
-            )
+        held = await harness.service.collect(
+            harness.db, person_id, api_type="user-refresh", now=end + timedelta(seconds=1)
+        )
         entries = await _entries(harness, "collection")
         runs = entries[: len(entries) - before]  # newest first
         assert [entry.event["org_code"] for entry in runs] == [BANK2]
