@@ -123,7 +123,7 @@ class TestIndividualAuthentication:
         expect(page).to_have_url(f"{eco.operator_url}/dashboard")
         expect(page.get_by_role("heading", name=f"{person.name}님의 자산")).to_be_visible()
         expect(page.get_by_text("연결 기관 1곳")).to_be_visible()
-        freshness = page.get_by_role("table", name="기관별 마지막 수집 시각")
+        freshness = page.get_by_role("table", name="기관별 수집 현황")
         expect(freshness).to_contain_text(bank.name)
         expect(freshness.get_by_text("최신", exact=True)).to_have_count(1)
         table = page.get_by_role("table", name="계좌와 잔액")

@@ -163,7 +163,7 @@ class TestPersonJourney:
         expect(telecom_bills.get_by_text(WON).first).to_be_visible()
         for line in held["통신-001"]:
             expect(page.get_by_text(str(line["telecom_num"])).first).to_be_visible()
-        freshness = page.get_by_role("table", name="기관별 마지막 수집 시각")
+        freshness = page.get_by_role("table", name="기관별 수집 현황")
         for name in names:
             expect(freshness).to_contain_text(name)
         expect(freshness.get_by_text("최신", exact=True)).to_have_count(3)

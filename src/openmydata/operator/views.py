@@ -96,7 +96,8 @@ def progress_rows(progress: Sequence[Any]) -> list[dict[str, Any]]:
             "phase_label": PHASE_LABELS.get(item.phase, item.phase),
             "active": item.phase in ACTIVE_PHASES,
             "fresh": item.fresh,
-            "freshness": "최신" if item.fresh else "오래됨",
+            # nothing received yet while the first collection runs: not stale, just not there yet
+            "waiting": not item.fresh and item.last_success is None and item.phase in ACTIVE_PHASES,
             "reason": item.reason,
             "last_success": moment_text(item.last_success),
             "next_attempt": moment_text(item.next_attempt) if item.next_attempt else "",

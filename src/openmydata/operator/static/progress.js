@@ -33,8 +33,9 @@
         phase.appendChild(next);
       }
       var fresh = row.querySelector('[data-field="freshness"]');
-      fresh.replaceChildren(item.fresh ? badge("ok", "최신") : badge("warn", "오래됨"));
-      if (!item.fresh && item.reason) {
+      var waiting = !item.fresh && !item.last_success && active[item.phase];
+      fresh.replaceChildren(item.fresh ? badge("ok", "최신") : waiting ? badge("queued", "수신 전") : badge("warn", "오래됨"));
+      if (!item.fresh && !waiting && item.reason) {
         var reason = document.createElement("span");
         reason.className = "muted small";
         reason.textContent = " " + item.reason;
@@ -55,7 +56,11 @@
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (body) {
         if (body && render(body)) { window.setTimeout(poll, 1000); }
-        else if (body) { panel.setAttribute("data-active", "false"); }
+        else if (body) {
+          panel.setAttribute("data-active", "false");
+          // A page that shows the collected data itself (the dashboard) is rendered again with all of it.
+          if (panel.getAttribute("data-reload-when-done") === "true") { window.location.reload(); }
+        }
       })
       .catch(function () { window.setTimeout(poll, 3000); });
   }
