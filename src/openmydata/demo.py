@@ -213,6 +213,8 @@ class ProviderHandle:
     behind_relay: bool = False  # operators reach it through the ecosystem's relay (`Ecosystem.relay`)
     relay_url: str = ""
     profile: str = "financial"  # the standard its information APIs follow (`ProviderSettings.standard_profile`)
+    # what it was started with (benchmarks restart a provider process from it: `settings_environment`)
+    settings: ProviderSettings | None = None
 
     @property
     def label(self) -> str:
@@ -642,6 +644,7 @@ async def _start_ecosystem(
                 plan.behind_relay,
                 relay_url if plan.behind_relay else "",
                 plan.profile,
+                settings,
             )
         )
         db = Database(provider_db_url)

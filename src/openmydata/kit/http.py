@@ -48,13 +48,14 @@ def make_client(
     timeout_s: float = 10.0,
     max_connections: int = 100,
     tls: TlsIdentity | None = None,
+    keepalive_s: float = CLIENT_KEEP_ALIVE_S,
 ) -> httpx.AsyncClient:
     """An httpx client for calls to peers; with `tls`, HTTPS with the participant's client certificate (mutual TLS
     1.3, peers' certificates checked against its trusted CAs only)."""
     limits = httpx.Limits(
         max_connections=max_connections,
         max_keepalive_connections=max_connections,
-        keepalive_expiry=CLIENT_KEEP_ALIVE_S,  # below the servers' keep-alive (see kit.server)
+        keepalive_expiry=keepalive_s,  # below the servers' keep-alive (see kit.server)
     )
     transport = _RotatingTransport(tls, limits) if tls is not None else None
     return httpx.AsyncClient(

@@ -323,6 +323,7 @@ async def api_collection(request: Request, session: Session, who: SignedIn) -> C
                 fresh=item.fresh,
                 reason=item.reason or None,
                 last_success=to_dtime(item.last_success) if item.last_success else None,
+                last_attempt=to_dtime(item.last_attempt) if item.last_attempt else None,
                 next_attempt=to_dtime(item.next_attempt) if item.next_attempt else None,
                 records=item.records,
                 error_code=item.error_code,

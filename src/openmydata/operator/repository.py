@@ -314,18 +314,13 @@ async def update_access_token(
 # collected data: sealed with the person's data key, looked up through person-keyed HMACs
 
 
-async def save_assets(
-    session: AsyncSession,
-    person_id: int,
-    person_key: bytes,
-    org_code: str,
-    api_id: str,
-    items: Iterable[tuple[str, Any]],
-    now: datetime,
-) -> None:
+def asset_rows(
+    person_id: int, person_key: bytes, org_code: str, api_id: str, items: Iterable[tuple[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
+    """Rows of `assets`, sealed under the person's data key (CPU work, done before the writing transaction)."""
     index = row_indexer(person_key)
     aad = row_aad("assets", person_id, org_code, api_id)
-    rows = [
+    return [
         {
             "person_id": person_id,
             "org_code": org_code,
@@ -336,23 +331,20 @@ async def save_assets(
         }
         for asset_key, payload in items
     ]
-    await _upsert(
-        session, Asset.__table__, rows, ("person_id", "org_code", "api_id", "asset_index"), ("sealed", "collected_at")
-    )
 
 
-async def save_records(
-    session: AsyncSession,
+def record_rows(
     person_id: int,
     person_key: bytes,
     org_code: str,
     api_id: str,
     items: Iterable[tuple[str, str, Any]],
     now: datetime,
-) -> None:
+) -> list[dict[str, Any]]:
+    """Rows of `records`, sealed under the person's data key."""
     index = row_indexer(person_key)
     aad = row_aad("records", person_id, org_code, api_id)
-    rows = [
+    return [
         {
             "person_id": person_id,
             "org_code": org_code,
@@ -364,6 +356,15 @@ async def save_records(
         }
         for key, natural, payload in items
     ]
+
+
+async def write_assets(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    await _upsert(
+        session, Asset.__table__, rows, ("person_id", "org_code", "api_id", "asset_index"), ("sealed", "collected_at")
+    )
+
+
+async def write_records(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
     await _upsert(
         session,
         Record.__table__,
@@ -371,6 +372,30 @@ async def save_records(
         ("person_id", "org_code", "api_id", "key_index", "natural_index"),
         ("sealed", "collected_at"),
     )
+
+
+async def save_assets(
+    session: AsyncSession,
+    person_id: int,
+    person_key: bytes,
+    org_code: str,
+    api_id: str,
+    items: Iterable[tuple[str, Any]],
+    now: datetime,
+) -> None:
+    await write_assets(session, asset_rows(person_id, person_key, org_code, api_id, items, now))
+
+
+async def save_records(
+    session: AsyncSession,
+    person_id: int,
+    person_key: bytes,
+    org_code: str,
+    api_id: str,
+    items: Iterable[tuple[str, str, Any]],
+    now: datetime,
+) -> None:
+    await write_records(session, record_rows(person_id, person_key, org_code, api_id, items, now))
 
 
 async def assets_of(
@@ -416,6 +441,22 @@ async def count_held(session: AsyncSession, person_id: int) -> int:
     return int(records or 0) + int(assets or 0)
 
 
+async def count_held_at(session: AsyncSession, person_id: int, org_code: str) -> int:
+    """Records and assets held for the person from one provider."""
+    total = 0
+    for table in (Record, Asset):
+        statement = (
+            select(func.count())
+            .select_from(table)
+            .where(
+                table.person_id == person_id,
+                table.org_code == org_code,  # type: ignore[attr-defined]
+            )
+        )
+        total += int(await session.scalar(statement) or 0)
+    return total
+
+
 async def count_held_by_org(session: AsyncSession, person_id: int) -> dict[str, int]:
     counts: dict[str, int] = {}
     for table in (Record, Asset):
@@ -441,17 +482,13 @@ async def marks_of(
     return marks
 
 
-async def save_marks(
-    session: AsyncSession,
-    person_id: int,
-    person_key: bytes,
-    org_code: str,
-    marks: Mapping[tuple[str, str], Mapping[str, Any]],
-) -> None:
-    """Upsert per (API, key) the values given ("search_timestamp", "scheduled_at", "fetched_to"); a value not given
-    (or None) keeps what is stored."""
+def mark_rows(
+    person_id: int, person_key: bytes, org_code: str, marks: Mapping[tuple[str, str], Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Rows of `sync_marks` per (API, key) with the values given ("search_timestamp", "scheduled_at",
+    "fetched_to"); the key sealed under the person's data key."""
     index = row_indexer(person_key)
-    rows = [
+    return [
         {
             "person_id": person_id,
             "org_code": org_code,
@@ -464,6 +501,10 @@ async def save_marks(
         }
         for (api_id, key), values in marks.items()
     ]
+
+
+async def write_marks(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Upsert mark rows; a value not given (None) keeps what is stored."""
     if not rows:
         return
     table = cast(Table, SyncMark.__table__)
@@ -478,7 +519,7 @@ async def save_marks(
         },
     )
     for start in range(0, len(rows), _CHUNK):
-        await session.execute(statement, rows[start : start + _CHUNK])
+        await session.execute(statement, [dict(row) for row in rows[start : start + _CHUNK]])
 
 
 async def save_status(session: AsyncSession, values: Mapping[str, Any], *, failed: bool = False) -> None:

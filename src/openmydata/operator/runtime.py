@@ -65,6 +65,7 @@ class OperatorRuntime:
                         timeout_s=settings.http_timeout_s,
                         tls=self.tls,
                         max_connections=settings.collection_concurrency * 8,
+                        keepalive_s=settings.provider_keepalive_s,
                     )
                 )
                 stack.push_async_callback(provider_http.aclose)

@@ -87,6 +87,7 @@ class InstitutionProgressItem(BaseModel):
     fresh: bool
     reason: str | None = None
     last_success: str | None = None  # DTIME (Asia/Seoul)
+    last_attempt: str | None = None  # DTIME; none before the first collection attempt ended
     next_attempt: str | None = None  # DTIME, when a failed collection is retried
     records: int
     error_code: str | None = None

@@ -1082,7 +1082,9 @@ class OperatorService:
                 guard=CallGuard(self.limiter, self.breakers.get(org_code), self.backoff),
             )
         renewed = (holder.token, renewal["expires_at"], thumbprint) if "expires_at" in renewal else None
-        return await self._store_run(db, person_id, org_code, specs, collection, moment, api_type, renewed)
+        return await self._store_run(
+            db, person_id, org_code, specs, collection, moment, api_type, renewed, person_key=person_key
+        )
 
     async def collection_progress(
         self, session: AsyncSession, person_id: int, now: datetime | None = None
@@ -1199,24 +1201,21 @@ class OperatorService:
         started: datetime,
         api_type: str,
         renewed: tuple[str, datetime, str | None] | None = None,
+        person_key: bytes | None = None,
     ) -> InstitutionRun:
         """Store one provider's collection in one transaction — unless the person withdrew or the consent ended
-        meanwhile, in which case nothing is kept. Transient failures (unreachable, 5xx, 429, a circuit open) ask
-        for another attempt (`retry_after_s`)."""
+        meanwhile, in which case nothing is kept. The rows are sealed before the transaction opens, so it holds the
+        database's write lock (SQLite) only for the writes. Transient failures (unreachable, 5xx, 429, a circuit
+        open) ask for another attempt (`retry_after_s`)."""
         apis = {spec.id: spec for spec in specs}
         now = utcnow()
-        async with db.transaction() as session:
-            person = await repo.person_by_id(session, person_id)
-            if person is None or await repo.active_consent(session, person_id, org_code, started) is None:
-                return InstitutionRun(org_code, "skipped")
-            person_key = await self.keyring.person_key(person)
-            if renewed is not None:
-                access, expires, bound = renewed
-                await repo.update_access_token(session, person_id, org_code, self.vault.seal(access), expires, bound)
+        assets: list[dict[str, Any]] = []
+        records: list[dict[str, Any]] = []
+        marks: list[dict[str, Any]] = []
+        if person_key is not None:
             for api_id, items in collection.items.items():
                 if apis[api_id].kind is Kind.ASSET_LIST:
-                    await repo.save_assets(
-                        session,
+                    assets += repo.asset_rows(
                         person_id,
                         person_key,
                         org_code,
@@ -1225,8 +1224,7 @@ class OperatorService:
                         now,
                     )
                 else:
-                    await repo.save_records(
-                        session,
+                    records += repo.record_rows(
                         person_id,
                         person_key,
                         org_code,
@@ -1234,24 +1232,34 @@ class OperatorService:
                         ((key, natural, payload) for (key, natural), payload in items.items()),
                         now,
                     )
-            await repo.save_marks(session, person_id, person_key, org_code, _mark_updates(collection, api_type, now))
-            await repo.add_api_calls(
-                session,
-                [
-                    {
-                        "at": timing.at,
-                        "org_code": org_code,
-                        "api_id": timing.api_id,
-                        "api_type": api_type,
-                        "status_code": timing.status_code,
-                        "rsp_code": timing.rsp_code,
-                        "rsp_ms": timing.rsp_ms,
-                    }
-                    for timing in collection.timings
-                ],
-            )
-            failed = collection.state == "failed"
-            held = await repo.count_held_by_org(session, person_id)
+            marks = repo.mark_rows(person_id, person_key, org_code, _mark_updates(collection, api_type, now))
+        calls = [
+            {
+                "at": timing.at,
+                "org_code": org_code,
+                "api_id": timing.api_id,
+                "api_type": api_type,
+                "status_code": timing.status_code,
+                "rsp_code": timing.rsp_code,
+                "rsp_ms": timing.rsp_ms,
+            }
+            for timing in collection.timings
+        ]
+        failed = collection.state == "failed"
+        async with db.write_transaction() as session:
+            if (
+                not await repo.person_exists(session, person_id)
+                or await repo.active_consent(session, person_id, org_code, started) is None
+            ):
+                return InstitutionRun(org_code, "skipped")
+            if renewed is not None:
+                access, expires, bound = renewed
+                await repo.update_access_token(session, person_id, org_code, self.vault.seal(access), expires, bound)
+            await repo.write_assets(session, assets)
+            await repo.write_records(session, records)
+            await repo.write_marks(session, marks)
+            await repo.add_api_calls(session, calls)
+            held = await repo.count_held_at(session, person_id, org_code)
             await repo.save_status(
                 session,
                 {
@@ -1261,7 +1269,7 @@ class OperatorService:
                     "last_attempt": now,
                     "last_success": now if not failed else None,
                     "error_code": collection.error_code,
-                    "record_count": held.get(org_code, 0),
+                    "record_count": held,
                     "api_type": api_type,
                 },
                 failed=bool(collection.errors),
@@ -1292,7 +1300,7 @@ class OperatorService:
         return InstitutionRun(
             org_code,
             collection.state,
-            records=held.get(org_code, 0),
+            records=held,
             fetched=collection.record_count,
             error_code=collection.error_code,
             retry_after_s=retry,

@@ -72,6 +72,10 @@ class OperatorSettings(ServiceSettings):
     history_months: int = Field(default=12, ge=1, le=12)
     # Calls at a time to one provider within one person's collection.
     collection_concurrency: int = Field(default=4, ge=1, le=32)
+    # How long an idle connection to a provider is kept for the next collection (a TLS 1.3 handshake with client
+    # certificates costs more than a call): below the providers' own idle timeout (30 s for openmydata's servers),
+    # since a connection the server closes at that moment fails the call (which is then retried).
+    provider_keepalive_s: float = Field(default=25.0, gt=0)
     # History ranges of scheduled calls (digest §10.4): from/to_date APIs at most `scheduled_history_days` days per
     # call (the long-range APIs of standard.schedule and from/to_month APIs: `scheduled_history_months` months);
     # period-filtered APIs (통신-002) ask for this month and `scheduled_period_months - 1` before it.

@@ -97,7 +97,7 @@ def progress_rows(progress: Sequence[Any]) -> list[dict[str, Any]]:
             "active": item.phase in ACTIVE_PHASES,
             "fresh": item.fresh,
             # nothing received yet while the first collection runs: not stale, just not there yet
-            "waiting": not item.fresh and item.last_success is None and item.phase in ACTIVE_PHASES,
+            "waiting": item.last_attempt is None and item.phase in ACTIVE_PHASES,
             "reason": item.reason,
             "last_success": moment_text(item.last_success),
             "next_attempt": moment_text(item.next_attempt) if item.next_attempt else "",

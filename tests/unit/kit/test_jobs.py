@@ -214,7 +214,6 @@ class TestEnqueue:
         assert sorted(job.payload["n"] for job in calls) == [1, 2, 4]
         assert [row.state for row in await harness.rows()] == ["done"] * 3
 
-
     async def test_dedup_holds_across_many_enqueues_on_one_connection(self, harness: Harness) -> None:
         # PostgreSQL switches a prepared statement to a generic plan after a few executions; the ON CONFLICT
         # predicate must still name the partial unique index then (it does, written with literal values).

@@ -33,7 +33,7 @@
         phase.appendChild(next);
       }
       var fresh = row.querySelector('[data-field="freshness"]');
-      var waiting = !item.fresh && !item.last_success && active[item.phase];
+      var waiting = !item.last_attempt && active[item.phase];
       fresh.replaceChildren(item.fresh ? badge("ok", "최신") : waiting ? badge("queued", "수신 전") : badge("warn", "오래됨"));
       if (!item.fresh && !waiting && item.reason) {
         var reason = document.createElement("span");
