@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
+import uvloop
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from openmydata.kit import logging as log
 from openmydata.kit.settings import ServiceSettings
+
+T = TypeVar("T")
 
 app = typer.Typer(help="openmydata — Korea's MyData ecosystem on your machine.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="Synthetic people and institution data.", no_args_is_help=True)
@@ -43,6 +46,12 @@ operator_app = typer.Typer(
 app.add_typer(operator_app, name="operator")
 
 console = Console(stderr=True)
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """Run a command's event loop on uvloop (libuv): the servers and clients of the ecosystem spend much of their
+    time in the loop, which uvloop runs markedly faster than the standard library's."""
+    return uvloop.run(main)
 
 
 class _Bars:
@@ -105,7 +114,7 @@ def demo(
     with _progress() as progress:
         bars = _Bars(progress)
         try:
-            result = asyncio.run(
+            result = run(
                 demo_module.run(folder, people=people, seed=seed, smoke=smoke, progress=bars, on_ready=on_ready)
             )
         except KeyboardInterrupt:
@@ -179,7 +188,7 @@ def provider_import(
         finally:
             await db.dispose()
 
-    count = asyncio.run(_run())
+    count = run(_run())
     console.print(f"imported {count} customers")
 
 
@@ -204,7 +213,7 @@ def audit_verify(
 
     broken = 0
     for url in database_url:
-        result = asyncio.run(_verify(url))
+        result = run(_verify(url))
         if result.ok:
             console.print(f"[green]intact[/]  {result.entries} entries  {url}")
         else:
@@ -244,7 +253,7 @@ def certs_status(
 
     holders = certs.holders_of(state)
     try:
-        registered = asyncio.run(_registered([holder.org_code for holder in holders if holder.name != "portal"]))
+        registered = run(_registered([holder.org_code for holder in holders if holder.name != "portal"]))
     except httpx.TransportError as exc:
         console.print(f"[red]The portal at {state['portal_admin_url']} did not answer: is the demo running?[/]")
         raise typer.Exit(2) from exc
@@ -317,7 +326,7 @@ def certs_rotate(
                 console.print(f"[green]rotated[/] {holder.name} ({holder.org_code}) until {until:%Y-%m-%d}")
 
     try:
-        asyncio.run(_rotate())
+        run(_rotate())
     except httpx.TransportError as exc:
         console.print(f"[red]The portal at {state['portal_admin_url']} did not answer: is the demo running?[/]")
         raise typer.Exit(2) from exc
@@ -371,7 +380,7 @@ def conformance_run(
         console.print(f"reports: {json_path} {html_path}")
         return report.totals()
 
-    summary = asyncio.run(_run())
+    summary = run(_run())
     print(json.dumps(summary, ensure_ascii=False))
     raise typer.Exit(0 if summary["failed"] == 0 else 1)
 
@@ -409,7 +418,7 @@ def conformance_demo(
     with _progress() as progress:
         bars = _Bars(progress)
         try:
-            summary = asyncio.run(
+            summary = run(
                 demo_module.run_conformance_demo(
                     folder, sectors=chosen, people=people, seed=seed, progress=bars, through_relay=through_relay
                 )
@@ -447,7 +456,7 @@ def bench_collect(
     with tempfile.TemporaryDirectory(prefix="openmydata-bench-") as scratch:
         folder = data_dir or Path(scratch)
         with _progress() as progress:
-            summary = asyncio.run(
+            summary = run(
                 run_collect_bench(
                     folder,
                     people=people,
@@ -500,7 +509,7 @@ def operator_worker(
             loop.add_signal_handler(signum, stop.set)
         await serve_worker(OperatorSettings(), threads=threads, stop=stop)
 
-    asyncio.run(_run())
+    run(_run())
 
 
 @operator_app.command("collect")
@@ -521,7 +530,7 @@ def operator_collect(
 
     log.configure(json=False, level=40 if as_json else 30)
     with _progress() as progress:
-        summary = asyncio.run(collect_all(OperatorSettings(), progress=_Bars(progress), wait=wait))
+        summary = run(collect_all(OperatorSettings(), progress=_Bars(progress), wait=wait))
     if not as_json:
         for key, value in summary.items():
             console.print(f"{key:12} {value}")
@@ -577,7 +586,7 @@ def _serve(
         )
         await server.task
 
-    asyncio.run(_run())
+    run(_run())
 
 
 @serve_app.command("portal")

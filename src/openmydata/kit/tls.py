@@ -2,8 +2,9 @@
 helpers that read it back in the application.
 
 The peer certificate reaches the app through the ASGI TLS extension (design NOTES "Client certificates in the
-app", option (a)): `TlsH11Protocol` puts `scope["extensions"]["tls"]["client_cert_chain"]` (PEM strings, the
-peer's leaf certificate first) into every HTTP request's scope. Only plain HTTP/1.1 requests get it; WebSocket
+app", option (a)): `TlsHttpToolsProtocol` (uvicorn's C-parser protocol) puts
+`scope["extensions"]["tls"]["client_cert_chain"]` (PEM strings, the peer's leaf certificate first) into every HTTP
+request's scope. Only plain HTTP/1.1 requests get it; WebSocket
 upgrades do not. Applications read it with `peer_certificate(scope)` and compare the SERIALNUMBER
 (`subject_serial_number`) with the portal's registry or bind tokens to `thumbprint_s256` (RFC 8705 `x5t#S256`).
 """
@@ -25,14 +26,14 @@ import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from starlette.types import ASGIApp, Receive, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from openmydata.kit.pki import subject_serial_number
 from openmydata.kit.server import KEEP_ALIVE_S, RunningServer, port_of, reserve_port
 
 __all__ = [
     "TlsFiles",
-    "TlsH11Protocol",
+    "TlsHttpToolsProtocol",
     "TlsIdentity",
     "TlsRunningServer",
     "certificate_fingerprint",
@@ -201,8 +202,9 @@ def _tls_extension(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> dict[str
     }
 
 
-class TlsH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol that adds the ASGI TLS extension (`client_cert_chain`) to every HTTP scope."""
+class TlsHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol (its C parser) that adds the ASGI TLS extension (`client_cert_chain`) to every
+    HTTP scope."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -281,7 +283,7 @@ async def start_tls_server(
             access_log=False,
             lifespan=lifespan,
             timeout_keep_alive=KEEP_ALIVE_S,
-            http=TlsH11Protocol,
+            http=TlsHttpToolsProtocol,
             ssl_certfile=cert_file,
             ssl_keyfile=key_file,
             ssl_ca_certs=ca_file,

@@ -335,7 +335,7 @@ class TestAudit:
 
 
 class WithClientCertificate:
-    """Puts a client certificate chain into every HTTP scope, as `kit.tls.TlsH11Protocol` does (`chain` None: a
+    """Puts a client certificate chain into every HTTP scope, as `kit.tls.TlsHttpToolsProtocol` does (`chain` None: a
     plain-HTTP request without the TLS extension)."""
 
     def __init__(self, app: ASGIApp, chain: list[str] | None):

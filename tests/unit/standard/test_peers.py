@@ -396,7 +396,7 @@ async def who(request: Request) -> JSONResponse:
 
 
 def with_tls(app: ASGIApp, chain: list[str] | None) -> ASGIApp:
-    """What `kit.tls.TlsH11Protocol` does: the ASGI TLS extension with the client's certificate chain."""
+    """What `kit.tls.TlsHttpToolsProtocol` does: the ASGI TLS extension with the client's certificate chain."""
 
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
         if chain is not None and scope["type"] == "http":
