@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo smoke test test-security lint typecheck importlint docs-check unit bench-provider clean
+.PHONY: help install demo smoke test test-security lint typecheck importlint docs-check unit bench-provider bench-refresh clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -37,8 +37,10 @@ importlint: $(STAMP) ## import-linter: the layering contracts of the architectur
 docs-check: $(STAMP) ## docs/standard-coverage.md is generated from the catalogue and must be current
 	$(BIN)/python -m openmydata.standard.coverage --check
 
-unit: $(STAMP) ## pytest only
-	$(BIN)/pytest
+PYTEST_WORKERS ?= 2
+unit: $(STAMP) ## pytest: in $(PYTEST_WORKERS) processes (one test file per process), then the disruptive tests alone
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not disruptive"
+	$(BIN)/pytest -m disruptive
 
 test: lint typecheck importlint docs-check unit ## The whole test suite: lint, types, layering, docs, tests
 
@@ -48,6 +50,9 @@ test-security: $(STAMP) ## The attack suite
 
 bench-provider: $(STAMP) ## Provider benchmark: 100,000 people in PostgreSQL, 은행-001/004 vs a bare Starlette baseline
 	$(BIN)/python -m bench.provider --people 100000
+
+bench-refresh: $(STAMP) ## Scheduled refresh of 100,000 consents: embedded vs distributed, 1 and 2 worker processes
+	$(BIN)/python -m bench.refresh --consents 100000
 
 clean: ## Remove the virtualenv, demo data and caches
 	rm -rf $(VENV) .openmydata .mypy_cache .ruff_cache

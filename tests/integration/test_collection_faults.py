@@ -360,6 +360,7 @@ async def test_an_institution_down_for_the_whole_run_is_retried_until_complete(r
         assert all(row["fresh"] and row["phase"] == "done" for row in progress["institutions"])
 
 
+@pytest.mark.disruptive
 @pytest.mark.parametrize("rig", ["embedded-postgresql", "dramatiq-postgresql"], indirect=True)
 async def test_a_postgresql_restart_during_collection_is_survived(rig: Rig) -> None:
     cluster = _postgresql_cluster()
@@ -385,6 +386,7 @@ async def test_a_postgresql_restart_during_collection_is_survived(rig: Rig) -> N
         await _assert_complete(rig, http, connected)
 
 
+@pytest.mark.disruptive
 @pytest.mark.parametrize("rig", ["dramatiq-postgresql"], indirect=True)
 async def test_dropped_rabbitmq_connections_during_collection_are_survived(rig: Rig) -> None:
     rabbitmqctl = shutil.which("rabbitmqctl")

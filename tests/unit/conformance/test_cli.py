@@ -12,7 +12,9 @@ from openmydata.cli import app
 
 def test_a_non_empty_data_dir_is_refused(tmp_path: Path) -> None:
     (tmp_path / "operator.db").write_bytes(b"earlier run")
-    result = CliRunner().invoke(app, ["conformance", "demo", "--json", "--data-dir", str(tmp_path)])
+    # wide enough that the error box does not wrap the message (tmp_path is long under pytest-xdist)
+    wide = {"COLUMNS": "400", "TERMINAL_WIDTH": "400"}
+    result = CliRunner().invoke(app, ["conformance", "demo", "--json", "--data-dir", str(tmp_path)], env=wide)
     assert result.exit_code == 2
     assert "is not empty" in result.output
     assert [path.name for path in tmp_path.iterdir()] == ["operator.db"]

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -225,6 +226,7 @@ def conformance_ca() -> CertificateAuthority:
     return CertificateAuthority.create("openmydata conformance test CA")
 
 
+@asynccontextmanager
 async def start_provider(
     database_url: str,
     tmp_path: Path,
@@ -278,7 +280,7 @@ class TestConformantProvider:
     async def provider(
         self, db_url: str, tmp_path: Path, conformance_ca: CertificateAuthority, sample: Sample
     ) -> AsyncIterator[Provider]:
-        async for provider in start_provider(db_url, tmp_path, conformance_ca, sample):
+        async with start_provider(db_url, tmp_path, conformance_ca, sample) as provider:
             yield provider
 
     async def test_the_project_provider_passes_every_check(
@@ -513,9 +515,10 @@ class TestTheCheckerCatchesBreakage:
     async def run_broken(
         self, tamper: type[Tamper], database_url: str, tmp_path: Path, ca: CertificateAuthority, sample: Sample
     ) -> ConformanceReport:
-        async for provider in start_provider(database_url, tmp_path, ca, sample, wrap=tamper, sectors=("telecom",)):
+        # a context manager, not an async generator left suspended by `return`: the provider's teardown (its
+        # database's dispose) runs here, on this test's loop, instead of whenever the generator is collected
+        async with start_provider(database_url, tmp_path, ca, sample, wrap=tamper, sectors=("telecom",)) as provider:
             return await provider.check(("telecom",))
-        raise AssertionError("the provider did not start")
 
     async def test_an_untouched_run_of_one_sector_passes(
         self, database_url: str, tmp_path: Path, conformance_ca: CertificateAuthority, sample: Sample

@@ -236,6 +236,7 @@ class TestDramatiqQueue:
         assert await harness.count(harness.runs, harness.runs.c.job_id == first) == 1
         assert await harness.count(harness.effects) == 2
 
+    @pytest.mark.disruptive
     async def test_a_rabbitmq_connection_drop_loses_no_job_and_repeats_no_effect(
         self, harness: Harness, queue_name: str
     ) -> None:
