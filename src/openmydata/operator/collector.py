@@ -459,15 +459,18 @@ async def collect_provider(
                     guard.breaker.record_success()
                 return page
             attempt += 1
-            if retry_after is not None and guard.limiter is not None:
-                await guard.limiter.pause(org_code, retry_after)
             if not guard.backoff.should_retry(attempt) or (
                 retry_after is not None and retry_after > guard.backoff.max_s
             ):
+                # A Retry-After beyond the back-off (a scheduled cycle used up until next week, 42901) concerns this
+                # consent, API and asset only: the call is given up and the institution's other calls go on.
                 _logger.info("provider unavailable", org_code=org_code, api_id=spec.id, code=failure)
                 outcome.suggest_wait(retry_after)
                 outcome.errors.append((spec.id, failure))
                 return None
+            if retry_after is not None and guard.limiter is not None:
+                # A short Retry-After is the institution throttling this client: every call to it waits that long.
+                await guard.limiter.pause(org_code, retry_after)
             await guard.sleep(guard.backoff.delay(attempt, retry_after_s=retry_after))
 
     async def run_call(call: Call) -> None:

@@ -713,6 +713,11 @@ class InfoService:
         if not auth.terms.is_scheduled:
             raise StandardError(RspCode.INVALID_CALL, "the consent does not ask for scheduled transmission")
         cycle = cycle_for(call.spec, auth.terms.cycle)
+        period = call.spec.period_field
+        if period is not None and values.get(period):
+            # A period-filtered API (통신-002's charge month) holds one data set per period: each month's bill is
+            # counted on its own, so this month's and last month's bills may both move in one week.
+            key = f"{key}|{values[period]}"
         claimed = await repository.claim_scheduled_transmission(
             session,
             consent_id=auth.consent.id,

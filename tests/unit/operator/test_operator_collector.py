@@ -238,6 +238,36 @@ class TestCallGuard:
         assert outcome.transient
         assert outcome.retry_after_s == 600
 
+    async def test_a_used_up_scheduled_cycle_stops_that_call_only(self) -> None:
+        """42901 with Retry-After until next week concerns one consent, API and asset: the institution's other
+        calls go on at once instead of waiting for the whole institution's rate limit to be paused for days."""
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/v1/bank/accounts":
+                return httpx.Response(200, json=ASSETS)
+            return httpx.Response(
+                429, json={"rsp_code": "42901", "rsp_msg": "주기 초과"}, headers={"Retry-After": str(5 * 24 * 3600)}
+            )
+
+        http, client = _client(handler)
+        sleep = FakeSleep()
+        limiter = TokenBucket(100, 100, sleep=sleep)
+        guard = CallGuard(limiter=limiter, backoff=Backoff(base_s=0.01, max_s=5, max_attempts=3), sleep=sleep)
+        async with http:
+            outcome = await collect_provider(
+                client,
+                [CATALOGUE["은행-001"], CATALOGUE["은행-002"]],
+                org_code=BANK,
+                token="t",
+                today=TODAY,
+                guard=guard,
+            )
+        assert outcome.errors == [("은행-002", "42901")]
+        assert len(outcome.items["은행-001"]) == 1
+        assert all(seconds < 5 for seconds in sleep.slept)
+        await limiter.acquire(BANK)  # not paused: no sleep of days before the next call
+        assert all(seconds < 5 for seconds in sleep.slept)
+
     async def test_another_4xx_is_not_retried(self) -> None:
         calls: list[str] = []
 

@@ -16,7 +16,7 @@ from openmydata.provider.app import create_app
 from openmydata.provider.importer import import_customers
 from openmydata.provider.registry import register_service
 from openmydata.provider.settings import ProviderSettings
-from openmydata.standard.consent import ConsentAsset, TargetInfo
+from openmydata.standard.consent import ConsentAsset, TargetInfo, TransmissionCycle
 from openmydata.standard.dataset import StoredRecord
 from openmydata.standard.formats import Party, new_tran_id
 
@@ -219,3 +219,42 @@ class TestTelecomProvider:
                 months = {"from_month": _months_ago(2), "to_month": _months_ago(0)}
                 refused = await harness.call("통신-003", {"mgmt_id": "M2", **months}, token=token)
                 assert (refused.status_code, refused.json()["rsp_code"]) == (401, "40105")
+
+    async def test_each_charge_month_is_its_own_scheduled_transmission(
+        self, db_url: str, trust_file: Path, test_ca: CertificateAuthority
+    ) -> None:
+        """통신-002 selects a bill by month: this month's and last month's bills may both move on scheduled calls
+        in one week, while the same month asked twice is beyond the weekly cycle (42901)."""
+        settings = ProviderSettings(
+            insecure_plain_http=True,
+            org_code=PROVIDER,
+            industries=["telecom"],
+            database_url=db_url,
+            token_secret="t",
+            cursor_secret="c",
+            consent_verifier="local",
+            consent_trust_roots_file=trust_file,
+        )
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            db = app.state.provider.db
+            await register_service(db, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, org_code=OPERATOR)
+            customer = alice()
+            customer.records = telecom_records()
+            await import_customers(db, [customer])
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+                harness = Harness(app=app, http=http, db=db, ca=test_ca)
+                consent = harness.consent([TargetInfo(scope="telecom.mgmt")]).model_copy(
+                    update={"cycle": TransmissionCycle(fnd_cycle="1/w", add_cycle="1/w"), "is_scheduled": True}
+                )
+                token = (await harness.grant(ALICE, consent))["access_token"]
+
+                async def bills(month: str) -> tuple[int, str]:
+                    response = await harness.call(
+                        "통신-002", {"charge_month": month}, token=token, api_type="scheduled"
+                    )
+                    return response.status_code, response.json()["rsp_code"]
+
+                assert await bills(_months_ago(0)) == (200, "00000")
+                assert await bills(_months_ago(1)) == (200, "00000")
+                assert await bills(_months_ago(1)) == (429, "42901")
