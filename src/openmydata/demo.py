@@ -182,7 +182,7 @@ async def _start_provider_process(name: str, settings: ProviderSettings, sock: s
         stdin=asyncio.subprocess.DEVNULL,
     )
     sock.close()  # the child holds it now
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # fifty start side by side on two cores: imports and migrations take a while
     while True:
         if process.returncode is not None:
             raise RuntimeError(f"provider {name} exited during start-up ({process.returncode})")
