@@ -13,13 +13,17 @@ institutions that hold the most of the person's records (`baseline_top`), not fo
   time); 1.0 would mean that waiting for K institutions costs no more than waiting for the slowest one alone;
 - `lost` / `duplicated` — records the providers hold for the person that the operator does not, and records the
   operator holds twice (compared record by record with each provider's own data);
-- `calls_per_s` — information API calls of the first collections divided by their wall time.
+- `calls_per_s` — information API calls of the first collections divided by their wall time;
+- `operator_cpu_s` / `providers_cpu_s` — median CPU seconds per person's first collection of this process (the
+  operator, with the portal and certauth) and of all provider processes together, from `/proc`: where the two
+  cores go while the person waits.
 
 Benchmarks are numbers, not tests: nothing here asserts a threshold.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -32,6 +36,7 @@ from openmydata.demo import (
     CORE_INSTITUTIONS,
     Ecosystem,
     InstitutionPlan,
+    ProviderProcess,
     connect_person,
     expect_json,
     expected_record_keys,
@@ -60,6 +65,24 @@ def bank_plans(count: int) -> tuple[InstitutionPlan, ...]:
         )
         for index in range(1, count + 1)
     )
+
+
+def _cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes have used so far; 0 for one that has gone."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _provider_pids(eco: Ecosystem) -> list[int]:
+    return [provider.server.process.pid for provider in eco.providers if isinstance(provider.server, ProviderProcess)]
 
 
 async def _sequential_ms(eco: Ecosystem, person: Person, org_codes: list[str], today: date) -> dict[str, float]:
@@ -127,7 +150,9 @@ async def run_collect_bench(
                 ]
                 if not org_codes:
                     continue
+                before = _cpu_s([os.getpid()]), _cpu_s(_provider_pids(eco))
                 auth, completed = await connect_person(http, eco, person, org_codes)
+                operator_cpu, providers_cpu = _cpu_s([os.getpid()]) - before[0], _cpu_s(_provider_pids(eco)) - before[1]
                 failed = [entry for entry in completed["providers"] if not entry.get("ok")]
                 if failed:
                     raise RuntimeError(f"통합인증 failed for {len(failed)} institutions: {failed[:2]}")
@@ -151,6 +176,8 @@ async def run_collect_bench(
                         "lost": len(expected - set(keys)),
                         "duplicated": len(keys) - len(set(keys)),
                         "unexpected": len(set(keys) - expected),
+                        "operator_cpu_s": operator_cpu,
+                        "providers_cpu_s": providers_cpu,
                     }
                 )
                 report("people", index + 1, len(eco.people))
@@ -177,6 +204,8 @@ async def run_collect_bench(
         "duplicated": sum(row["duplicated"] for row in rows),
         "unexpected": sum(row["unexpected"] for row in rows),
         "calls_per_s": round(calls / total_wall_s, 1) if total_wall_s else None,
+        "operator_cpu_s": round(statistics.median(row["operator_cpu_s"] for row in rows), 2) if rows else None,
+        "providers_cpu_s": round(statistics.median(row["providers_cpu_s"] for row in rows), 2) if rows else None,
         "setup_s": round(setup_s, 1),
     }
 

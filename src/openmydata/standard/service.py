@@ -4,10 +4,12 @@ x-api-tran-id echo."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openmydata.kit import logging as log
 from openmydata.kit.errors import TRAN_ID_HEADER, ServiceError, install_error_handlers
@@ -78,13 +80,30 @@ def echoed_tran_id(sent: str | None, new_tran_id: Callable[[], str]) -> str:
 def install_tran_id(app: FastAPI, *, new_tran_id: Callable[[], str]) -> None:
     """Echo the request's x-api-tran-id in every response (a new one when the caller sent none or one that
     cannot be echoed safely), and bind it to the log context."""
+    app.add_middleware(TranIdMiddleware, new_tran_id=new_tran_id)
 
-    @app.middleware("http")
-    async def tran_id_middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        tran_id = echoed_tran_id(request.headers.get(TRAN_ID_HEADER), new_tran_id)
-        request.state.tran_id = tran_id
+
+class TranIdMiddleware:
+    """`install_tran_id`'s middleware, as plain ASGI: every information API call passes it, and Starlette's
+    `BaseHTTPMiddleware` (what `@app.middleware` builds) runs the rest of the app in a task of its own with memory
+    streams between them, which cost a provider more per call than many of its checks."""
+
+    def __init__(self, app: ASGIApp, *, new_tran_id: Callable[[], str]):
+        self.app = app
+        self.new_tran_id = new_tran_id
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        tran_id = echoed_tran_id(Headers(scope=scope).get(TRAN_ID_HEADER), self.new_tran_id)
+        scope.setdefault("state", {})["tran_id"] = tran_id  # request.state.tran_id
         log.clear()
         log.bind(tran_id=tran_id)
-        response = await call_next(request)
-        response.headers[TRAN_ID_HEADER] = tran_id
-        return response
+
+        async def send_with_tran_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[TRAN_ID_HEADER] = tran_id
+            await send(message)
+
+        await self.app(scope, receive, send_with_tran_id)
