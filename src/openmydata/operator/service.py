@@ -901,6 +901,10 @@ class OperatorService:
                 end_date=end_date,
                 signed_at=at,
                 is_scheduled=is_scheduled,
+                # The first collection (user-consent, enqueued with the grant) fetches everything in the slot the
+                # consent is given in: scheduled transmission starts with the next slot, instead of asking the
+                # same data again moments later.
+                scheduled_through=consent_slot(consent, at) if is_scheduled else None,
             ),
         )
         await repo.save_token(

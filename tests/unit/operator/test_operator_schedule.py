@@ -23,6 +23,8 @@ __all__ = ["harness"]  # the fixture, shared with test_operator_app
 
 # A Wednesday noon in Seoul: the week (Sunday to Saturday) started on 2026-11-29.
 WEDNESDAY = datetime(2026, 12, 2, 12, 0, tzinfo=KST)
+# The week after the one the tests' consents are given in (their slot is the first collection's).
+NEXT_WEEK = Cycle.parse("1/w").next_period_start(datetime.now(UTC))
 
 
 async def _connected(h: Harness) -> str:
@@ -56,9 +58,14 @@ class TestCycleSlots:
 
 
 class TestScheduler:
+    async def test_the_slot_of_the_consent_is_left_to_the_first_collection(self, harness: Harness) -> None:
+        await _connected(harness)
+        assert await schedule_due(harness.service, harness.db, datetime.now(UTC)) == 0
+        assert await _scheduled_jobs(harness) == []
+
     async def test_one_scheduled_collection_per_consent_and_slot(self, harness: Harness) -> None:
         await _connected(harness)
-        now = datetime.now(UTC)
+        now = NEXT_WEEK + timedelta(days=1)
         assert await schedule_due(harness.service, harness.db, now) == 1
         assert await schedule_due(harness.service, harness.db, now) == 0  # the same slot
         assert [(job["org_code"], job["api_type"]) for job in await _scheduled_jobs(harness)] == [(BANK, "scheduled")]
@@ -72,7 +79,7 @@ class TestScheduler:
         await _connected(harness)
         async with harness.db.transaction() as session:
             await harness.service.sync_registry(session, force=True)
-        noon = datetime(2026, 12, 2, 12, 0, tzinfo=KST)
+        noon = (NEXT_WEEK + timedelta(days=3)).astimezone(KST).replace(hour=12)
         assert await schedule_due(harness.service, harness.db, noon) == 0
         assert await schedule_due(harness.service, harness.db, noon.replace(hour=2)) == 1
 
