@@ -85,24 +85,28 @@ class AuditChain:
     def __init__(self, log: Table, head: Table):
         self.log = log
         self.head = head
+        self._take = (
+            update(head).where(head.c.id == HEAD_ID).values(seq=head.c.seq + 1).returning(head.c.seq, head.c.hash)
+        )
 
     async def append(
         self, session: AsyncSession, kind: str, event: Mapping[str, Any], *, at: datetime | None = None
     ) -> AuditEntry:
         """Append in the caller's transaction (it commits or rolls back with the business change it records)."""
         moment = as_utc(at) if at else utcnow()
-        # Lock the head first (a no-op update takes the row lock / SQLite's write lock), then read it.
-        locked = await session.execute(update(self.head).where(self.head.c.id == HEAD_ID).values(seq=self.head.c.seq))
-        if getattr(locked, "rowcount", 1) == 0:
+        # Lock the head and read it in one statement (UPDATE … RETURNING takes the row lock on PostgreSQL and the
+        # write lock on SQLite); a chain without a head starts at the genesis.
+        row = (await session.execute(self._take)).first()
+        if row is None:
             await session.execute(self.head.insert().values(**GENESIS_HEAD))
-        row = (await session.execute(select(self.head.c.seq, self.head.c.hash).where(self.head.c.id == HEAD_ID))).one()
-        seq, prev = int(row.seq) + 1, str(row.hash)
+            row = (await session.execute(self._take)).one()
+        seq, prev = int(row.seq), str(row.hash)
         payload = json.loads(canonical(event))
         digest = entry_hash(seq, moment, kind, payload, prev)
         await session.execute(
             self.log.insert().values(seq=seq, at=moment, kind=kind, event=payload, prev_hash=prev, hash=digest)
         )
-        await session.execute(update(self.head).where(self.head.c.id == HEAD_ID).values(seq=seq, hash=digest))
+        await session.execute(update(self.head).where(self.head.c.id == HEAD_ID).values(hash=digest))
         return AuditEntry(seq, moment, kind, payload, prev, digest)
 
     async def entries(self, session: AsyncSession, *, kind: str | None = None, limit: int = 1000) -> list[AuditEntry]:

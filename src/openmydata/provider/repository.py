@@ -317,9 +317,14 @@ async def save_sync_timestamp(session: AsyncSession, name: str, search_timestamp
 
 
 async def add_access_record(session: AsyncSession, record: AccessRecord) -> None:
-    """Store who read what, and append it to the audit chain in the same transaction."""
-    session.add(record)
-    await session.flush()
+    """Store who read what, and append it to the audit chain in the same transaction (a Core insert: one row per
+    information API call, nothing for the unit of work to track)."""
+    columns = AccessRecord.__table__.columns
+    await session.execute(
+        insert(AccessRecord).values(
+            {column.key: getattr(record, column.key) for column in columns if column.key != "id"}
+        )
+    )
     await audit(
         session,
         "info_api",
