@@ -39,6 +39,10 @@ conformance_app = typer.Typer(
 app.add_typer(conformance_app, name="conformance")
 bench_app = typer.Typer(help="Benchmarks against a running ecosystem on loopback.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+insights_app = typer.Typer(
+    help="The credit model behind the operator's credit view, trained on sandbox data.", no_args_is_help=True
+)
+app.add_typer(insights_app, name="insights")
 operator_app = typer.Typer(
     help="MyData operator (마이데이터사업자) collection: workers and refreshes (settings from OPENMYDATA_OPERATOR_*).",
     no_args_is_help=True,
@@ -78,6 +82,21 @@ def _progress() -> Progress:
     )
 
 
+DEMO_CREDIT_PEOPLE = 10_000
+
+
+def _demo_credit_model(bars: _Bars) -> None:
+    """The credit view needs a model: the demo trains one on first start where the operator looks for it
+    (`insights train` makes a larger one)."""
+    from openmydata.credit import train
+    from openmydata.operator.settings import OperatorSettings
+
+    path = Path(OperatorSettings().credit_model_path)
+    if path.exists():
+        return
+    train(path.parent, people=DEMO_CREDIT_PEOPLE, progress=lambda _d, done, total: bars("credit model", done, total))
+
+
 @app.command()
 def demo(
     smoke: Annotated[bool, typer.Option(help="Run headless: drive the whole consent flow once and print JSON")] = False,
@@ -113,6 +132,8 @@ def demo(
 
     with _progress() as progress:
         bars = _Bars(progress)
+        if not smoke:
+            _demo_credit_model(bars)
         try:
             result = run(
                 demo_module.run(folder, people=people, seed=seed, smoke=smoke, progress=bars, on_ready=on_ready)
@@ -471,6 +492,51 @@ def bench_collect(
             console.print(f"{key:32} {summary[key]}")
     print(json.dumps(summary, ensure_ascii=False))
     raise typer.Exit(0 if summary["lost"] == 0 and summary["duplicated"] == 0 else 1)
+
+
+def _insights_dir(directory: Path | None) -> Path:
+    return directory or Path(".openmydata") / "insights"
+
+
+@insights_app.command("train")
+def insights_train(
+    people: Annotated[int, typer.Option(min=500, help="Synthetic people generated (a fifth are held out)")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic population")] = 42,
+    as_of: Annotated[str, typer.Option(help="Last day of the data window (YYYY-MM-DD)")] = "2026-06-30",
+    directory: Annotated[Path | None, typer.Option("--dir", help="Where the models and the report go")] = None,
+) -> None:
+    """Train the credit model (financial + telecom features) and the financial-only comparison on the sandbox,
+    save both with the held-out people, and write the evaluation report."""
+    from datetime import date
+
+    from openmydata.credit import REPORT_FILE, train
+
+    folder = _insights_dir(directory)
+    with _progress() as progress:
+        figures = train(folder, people=people, seed=seed, as_of=date.fromisoformat(as_of), progress=_Bars(progress))
+    for key in ("auc_all", "auc_all_without_telecom", "auc_thin_file", "auc_thin_file_without_telecom"):
+        console.print(f"{key:32} {figures[key]}")
+    console.print(f"models and report in {folder} (open {folder / REPORT_FILE})")
+
+
+@insights_app.command("evaluate")
+def insights_evaluate(
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON figures (last line)")] = False,
+    directory: Annotated[Path | None, typer.Option("--dir", help="Where `insights train` saved the models")] = None,
+) -> None:
+    """AUC of both models on the held-out people, all and thin-file; rewrites the HTML report."""
+    from openmydata.credit import MODEL_FILE, REPORT_FILE, evaluate
+
+    folder = _insights_dir(directory)
+    if not (folder / MODEL_FILE).exists():
+        console.print(f"[red]no model in {folder}: run `openmydata insights train` first[/red]")
+        raise typer.Exit(2)
+    figures = evaluate(folder)
+    if not as_json:
+        for key, value in figures.items():
+            console.print(f"{key:32} {value}")
+        console.print(f"report: {folder / REPORT_FILE}")
+    print(json.dumps(figures, ensure_ascii=False))
 
 
 @operator_app.command("worker")

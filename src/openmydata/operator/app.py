@@ -21,6 +21,7 @@ from openmydata.kit.db import Database
 from openmydata.kit.errors import PeerUnavailable, ServiceError
 from openmydata.operator.endpoints import TEMPLATES, router
 from openmydata.operator.individual import router as individual_router
+from openmydata.operator.insights.view import CreditView
 from openmydata.operator.runtime import OperatorRuntime, cancel_task
 from openmydata.operator.service import OperatorService
 from openmydata.operator.settings import OperatorSettings
@@ -78,6 +79,7 @@ def create_app(settings: OperatorSettings | None = None, *, http_client: httpx.A
 
     app = FastAPI(title=f"openmydata operator ({settings.org_name})", lifespan=lifespan)
     app.state.settings = settings
+    app.state.credit = CreditView(Path(settings.credit_model_path))
     install_standard_errors(app)
     _install_page_errors(app)
     install_tran_id(app, new_tran_id=lambda: new_tran_id(settings.org_code, Party.OPERATOR))

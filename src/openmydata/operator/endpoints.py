@@ -16,12 +16,14 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from openmydata.kit.clock import as_utc, to_dtime, utcnow
 from openmydata.kit.db import Database
 from openmydata.kit.errors import ServiceError
 from openmydata.operator import repository as repo
+from openmydata.operator.insights.view import CreditOutcome, CreditView
 from openmydata.operator.labels import cycle_label, scope_labels
 from openmydata.operator.personal import Member
 from openmydata.operator.schemas import (
@@ -83,6 +85,50 @@ def _db(request: Request) -> Database:
 def _service(request: Request) -> OperatorService:
     service: OperatorService = request.app.state.service
     return service
+
+
+def _credit(request: Request) -> CreditView:
+    view: CreditView = request.app.state.credit
+    return view
+
+
+async def _assess(request: Request, session: AsyncSession, person: Member) -> CreditOutcome:
+    """The credit view of everything the person has moved here (assets and records of every institution)."""
+    assets = await repo.assets_of(session, person.id, person.key)
+    records = await repo.records_of(session, person.id, person.key)
+    pairs = [(asset.api_id, asset.payload) for asset in assets]
+    pairs += [(record.api_id, record.payload) for record in records]
+    return await run_in_threadpool(_credit(request).assess, pairs)
+
+
+def _credit_json(outcome: CreditOutcome, lang: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "available": outcome.assessment is not None,
+        "has_telecom": outcome.has_telecom,
+        "has_credit_history": outcome.has_credit_history,
+    }
+    if outcome.assessment is None:
+        body["reason"] = outcome.problem
+        return body
+    assessment = outcome.assessment
+    body.update(
+        {
+            "probability": round(assessment.probability, 4),
+            "band": assessment.band,
+            "band_label": assessment.band_en if lang == "en" else assessment.band_ko,
+            "reasons": [
+                {
+                    "feature": reason.feature,
+                    "label": reason.label(lang),
+                    "value": round(reason.value, 4),
+                    "contribution": round(reason.contribution, 4),
+                    "raises_risk": reason.raises_risk,
+                }
+                for reason in assessment.reasons
+            ],
+        }
+    )
+    return body
 
 
 def _settings(request: Request) -> OperatorSettings:
@@ -352,6 +398,16 @@ async def api_summary(request: Request, session: Session, who: SignedIn) -> dict
     view = await _dashboard(session, _service(request), person)
     consents = await repo.active_consents(session, person.id, utcnow())
     return {"person": {"person_id": person.id, "name": person.name}, "consents": len(consents), **view.summary()}
+
+
+@router.get("/api/me/credit", tags=["api"])
+async def api_credit(
+    request: Request, session: Session, who: SignedIn, lang: Annotated[str, Query(pattern="^(ko|en)$")] = "ko"
+) -> dict[str, Any]:
+    """The credit view: a calibrated band of the probability of default within a year from the person's combined
+    financial and telecom data, and the features that moved it most (`available: false` without a model)."""
+    person = await _person(session, request, who)
+    return _credit_json(await _assess(request, session, person), lang)
 
 
 @router.get("/api/me/records", response_model=RecordsResponse, tags=["api"])
@@ -628,6 +684,22 @@ async def dashboard(request: Request, who: OptionalViewer) -> Response:
             "totals": {k: won(v) for k, v in view.totals.items()},
             "progress": progress_rows(progress),
         },
+        who=who,
+    )
+
+
+@router.get("/credit", response_class=HTMLResponse, include_in_schema=False)
+async def credit_page(request: Request, who: OptionalViewer) -> Response:
+    """신용 보기: the score band and its reasons, and what the telecom data adds for a thin-file person."""
+    if who is None:
+        return _redirect("/")
+    async with _db(request).transaction() as session:
+        person = await _person(session, request, who)
+        outcome = await _assess(request, session, person)
+    return _page(
+        request,
+        "credit.html",
+        {"title": "신용 보기", "person_name": person.name, "credit": _credit_json(outcome, "ko")},
         who=who,
     )
 
