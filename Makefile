@@ -5,10 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo smoke test test-security lint typecheck importlint docs-check unit bench-provider bench-refresh clean
+.PHONY: help install demo smoke test test-security lint typecheck importlint docs-check i18n unit bench-provider bench-refresh clean
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ importlint: $(STAMP) ## import-linter: the layering contracts of the architectur
 
 docs-check: $(STAMP) ## docs/standard-coverage.md is generated from the catalogue and must be current
 	$(BIN)/python -m openmydata.standard.coverage --check
+
+LOCALES := src/openmydata/operator/locales
+i18n: $(STAMP) ## The operator's page strings (babel.cfg) into messages.pot, merged into each language's messages.po
+	$(BIN)/pybabel extract --mapping-file babel.cfg --add-location file --sort-output --no-wrap --project openmydata \
+		--output-file $(LOCALES)/messages.pot .
+	$(BIN)/pybabel update --input-file $(LOCALES)/messages.pot --output-dir $(LOCALES) --domain messages \
+		--ignore-obsolete --no-wrap
 
 PYTEST_WORKERS ?= 2
 unit: $(STAMP) ## pytest: in $(PYTEST_WORKERS) processes (one test file per process), then the disruptive tests alone

@@ -85,6 +85,14 @@ def _progress() -> Progress:
 DEMO_CREDIT_PEOPLE = 10_000
 
 
+def _demo_products() -> None:
+    """The recommendations' product catalogue, where the operator looks for it."""
+    from openmydata.operator.settings import OperatorSettings
+    from openmydata.sandbox.products import write_catalogue
+
+    write_catalogue(Path(OperatorSettings().product_catalogue_path))
+
+
 def _demo_credit_model(bars: _Bars) -> None:
     """The credit view needs a model: the demo trains one on first start where the operator looks for it
     (`insights train` makes a larger one)."""
@@ -132,6 +140,7 @@ def demo(
 
     with _progress() as progress:
         bars = _Bars(progress)
+        _demo_products()
         if not smoke:
             _demo_credit_model(bars)
         try:
@@ -176,6 +185,17 @@ def sandbox_generate(
         console.print(
             f"{item.sector:8} {item.org_code}: {item.customers} customers, {item.records} records → {out / item.file}"
         )
+
+
+@sandbox_app.command("products")
+def sandbox_products(
+    out: Annotated[Path, typer.Option(help="Where the catalogue (JSON) goes")] = Path(".openmydata/products.json"),
+) -> None:
+    """The sandbox's product catalogue (deposits, savings, cards, loans, telecom plans) for recommendations."""
+    from openmydata.sandbox.products import PRODUCTS, write_catalogue
+
+    write_catalogue(out)
+    console.print(f"{len(PRODUCTS)} products written to {out}")
 
 
 @provider_app.command("import")

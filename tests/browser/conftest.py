@@ -16,7 +16,9 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from openmydata.credit import MODEL_FILE, train
 from openmydata.demo import CORE_INSTITUTIONS, Ecosystem, start_ecosystem
+from openmydata.sandbox.products import write_catalogue
 from tests.conftest import REQUIRE_SERVICES
 
 T = TypeVar("T")
@@ -37,10 +39,13 @@ START_TIMEOUT_S = 180.0
 class EcosystemThread:
     """`start_ecosystem` in a thread of its own; `run` executes a coroutine on that thread's loop."""
 
-    def __init__(self, data_dir: Path, *, people: int, seed: int) -> None:
+    def __init__(
+        self, data_dir: Path, *, people: int, seed: int, operator_overrides: dict[str, Any] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.people = people
         self.seed = seed
+        self.operator_overrides = operator_overrides
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._eco: Ecosystem | None = None
@@ -77,7 +82,12 @@ class EcosystemThread:
         self._stop = asyncio.Event()
         try:
             self._eco = await start_ecosystem(
-                self.data_dir, people=self.people, seed=self.seed, pin_kdf_cost=2**4, institutions=CORE_INSTITUTIONS
+                self.data_dir,
+                people=self.people,
+                seed=self.seed,
+                pin_kdf_cost=2**4,
+                institutions=CORE_INSTITUTIONS,
+                operator_overrides=self.operator_overrides,
             )
         except Exception as exc:  # reported by start() in the test's thread
             self._error = exc
@@ -107,9 +117,20 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+CREDIT_PEOPLE = 2500  # a small credit model for the credit view (seconds to train)
+
+
 @pytest.fixture(scope="module")
 def ecosystem(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EcosystemThread]:
-    running = EcosystemThread(tmp_path_factory.mktemp("browser-ecosystem"), people=40, seed=20261123)
+    """The core institutions and the operator, with a credit model and the product catalogue of its own (never the
+    ones under the working directory's .openmydata/)."""
+    folder = tmp_path_factory.mktemp("browser-ecosystem")
+    train(folder / "insights", people=CREDIT_PEOPLE, seed=7)
+    overrides = {
+        "credit_model_path": str(folder / "insights" / MODEL_FILE),
+        "product_catalogue_path": str(write_catalogue(folder / "products.json")),
+    }
+    running = EcosystemThread(folder / "eco", people=40, seed=20261123, operator_overrides=overrides)
     try:
         running.start()
         yield running

@@ -14,10 +14,13 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from openmydata.demo import Ecosystem
 from openmydata.kit.db import Database
+from openmydata.provider import repository as provider_repository
 from openmydata.provider.importer import export_customer_records
+from openmydata.provider.models import Consent as ProviderConsent
 from openmydata.sandbox.population import Person
 from tests.browser.conftest import EcosystemThread
 
@@ -41,6 +44,24 @@ async def _held_by_providers(eco: Ecosystem, ci: str) -> dict[str, list[dict[str
         finally:
             await db.dispose()
     return held
+
+
+async def _provider_consents(eco: Ecosystem, ci: str) -> dict[str, list[str]]:
+    """Each provider's own record of the person's consents (their statuses), read from its database."""
+    statuses: dict[str, list[str]] = {}
+    for provider in eco.providers:
+        db = Database(provider.database_url)
+        try:
+            async with db.transaction() as session:
+                customer = await provider_repository.customer_by_ci(session, ci)
+                assert customer is not None
+                rows = await session.execute(
+                    select(ProviderConsent.status).where(ProviderConsent.customer_id == customer.id)
+                )
+                statuses[provider.org_code] = [str(status) for (status,) in rows]
+        finally:
+            await db.dispose()
+    return statuses
 
 
 def _masked_account(number: str) -> str:
@@ -201,3 +222,129 @@ class TestPersonJourney:
             expect(main).not_to_contain_text(name)
         expect(page.get_by_role("table")).to_have_count(0)
         page.screenshot(path=artifacts / "12-dashboard-after-withdrawal.png", full_page=True)
+
+
+def _connect_all(page: Page, eco: Ecosystem, person: Person, artifacts: Path, prefix: str) -> None:
+    """Sign up and connect every institution in one signature (as the flow above, without its checks)."""
+    page.goto(eco.operator_url)
+    _fill_signup(page, person)
+    _approve_at_certauth(page, person.pin, artifacts / f"{prefix}-certauth-identity.png", "본인확인이 완료되었습니다.")
+    page.get_by_role("button", name="승인 완료").click()
+    expect(page).to_have_url(re.compile(r"/connect$"))
+    for provider in eco.providers:
+        page.get_by_label(provider.name).check()
+    # merchant names and purchase categories are sensitive: sent only with consent, which spending analysis needs
+    page.get_by_label("가맹점명·사업자등록번호").check()
+    page.get_by_label("주문내역·카테고리").check()
+    page.get_by_role("button", name="선택한 기관에 전송요구").click()
+    _approve_at_certauth(page, person.pin, artifacts / f"{prefix}-certauth-consent.png", "전자서명이 완료되었습니다.")
+    page.get_by_role("button", name="승인 완료").click()
+    expect(page.get_by_role("table", name="기관별 연결 결과").get_by_text("연결 완료")).to_have_count(
+        len(eco.providers)
+    )
+    # the dashboard reloads itself once every collection has finished: wait until each institution is fresh
+    page.get_by_role("link", name="내 자산 보기").click()
+    freshness = page.get_by_role("table", name="기관별 수집 현황")
+    expect(freshness.get_by_text("최신", exact=True)).to_have_count(len(eco.providers), timeout=60_000)
+
+
+@pytest.fixture
+def another_person(ecosystem: EcosystemThread, person: Person) -> Person:
+    """A second customer of all three institutions with a credit card, other than `person` (whom the flow above
+    withdraws)."""
+    for candidate in reversed(ecosystem.eco.customers_of_all()):
+        if candidate.ci == person.ci:
+            continue
+        held = ecosystem.run(_held_by_providers(ecosystem.eco, candidate.ci))
+        if held.get("카드-008") and held.get("통신-002"):
+            return candidate
+    pytest.fail("no second seeded person has card approvals and telecom bills")
+
+
+class TestInsightPages:
+    def test_spending_credit_and_recommendations(
+        self, page: Page, ecosystem: EcosystemThread, another_person: Person, artifacts: Path
+    ) -> None:
+        eco = ecosystem.eco
+        _connect_all(page, eco, another_person, artifacts, "20")
+        nav = page.get_by_role("navigation", name="주 메뉴")
+
+        # Spending: two labelled charts (months, categories) and the merchants they come from.
+        nav.get_by_role("link", name="소비 분석").click()
+        expect(page.get_by_role("heading", name="소비 분석", level=1)).to_be_visible()
+        monthly = page.get_by_role("img", name=re.compile(r"^월별 지출"))
+        expect(monthly).to_be_visible()
+        expect(monthly.locator("rect.chart-bar")).not_to_have_count(0)
+        categories = page.get_by_role("img", name="분류별 지출")
+        expect(categories).to_be_visible()
+        expect(categories.locator("text.chart-label").first).not_to_be_empty()
+        expect(page.get_by_test_id("spending-average")).to_have_text(WON)
+        expect(categories.locator("text.chart-label", has_text="카페")).to_have_count(1)  # merchants are classified
+        expect(page.get_by_test_id("unnamed-note")).to_have_count(0)
+        expect(page.get_by_role("table", name="가맹점별 지출 (많은 순)").get_by_role("row")).not_to_have_count(0)
+        page.screenshot(path=artifacts / "21-spending.png", full_page=True)
+
+        # Credit view: a band from the model, and the reasons behind it.
+        nav.get_by_role("link", name="신용 보기").click()
+        expect(page.get_by_role("heading", name=f"{another_person.name}님의 신용 보기")).to_be_visible()
+        expect(page.get_by_test_id("credit-band")).to_have_text(re.compile(r"^[A-E] · 위험 "))
+        expect(page.locator(".reason-list li")).not_to_have_count(0)
+        page.screenshot(path=artifacts / "22-credit.png", full_page=True)
+
+        # Recommendations: each with what it is worth and why.
+        nav.get_by_role("link", name="추천 상품").click()
+        offers = page.get_by_role("list", name="추천 상품 목록").get_by_role("listitem")
+        expect(offers).not_to_have_count(0)
+        expect(offers.first).to_contain_text("1년에 약 ₩")
+        page.screenshot(path=artifacts / "23-recommendations.png", full_page=True)
+
+        # Withdraw the telecom consent alone from the consents page: it reaches that provider only.
+        telecom = next(provider for provider in eco.providers if provider.sector == "telecom")
+        nav.get_by_role("link", name="전송요구 관리").click()
+        consents = page.get_by_role("table", name="전송요구 내역")
+        expect(consents.get_by_text("유효", exact=True)).to_have_count(len(eco.providers))
+        page.screenshot(path=artifacts / "26-consents-manage.png", full_page=True)
+        consents.get_by_role("button", name=f"{telecom.name} 전송요구 철회").click()
+        expect(page.get_by_test_id("withdrawn-notice")).to_contain_text(telecom.name)
+        expect(consents.get_by_text("유효", exact=True)).to_have_count(len(eco.providers) - 1)
+        page.screenshot(path=artifacts / "27-consent-withdrawn.png", full_page=True)
+        statuses = ecosystem.run(_provider_consents(eco, another_person.ci))
+        assert statuses[telecom.org_code] == ["revoked"]
+        assert all(states == ["active"] for org, states in statuses.items() if org != telecom.org_code), statuses
+        nav.get_by_role("link", name="내 자산").click()
+        expect(page.get_by_role("table", name="기관별 수집 현황")).not_to_contain_text(telecom.name)
+
+    def test_keyboard_reaches_the_content_and_the_menu(
+        self, page: Page, ecosystem: EcosystemThread, artifacts: Path
+    ) -> None:
+        page.goto(ecosystem.eco.operator_url)
+        page.keyboard.press("Tab")
+        skip = page.get_by_role("link", name="본문 바로가기")
+        expect(skip).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(re.compile(r"#main$"))
+        # every form field of the sign-up form is reachable by Tab and has a label
+        for label in ("이름", "생년월일", "휴대폰 번호"):
+            field = page.get_by_label(label)
+            field.focus()
+            expect(field).to_be_focused()
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("button", name="인증서로 본인확인")).to_be_focused()
+        page.screenshot(path=artifacts / "24-keyboard.png", full_page=True)
+
+    def test_the_language_switch(self, page: Page, ecosystem: EcosystemThread, artifacts: Path) -> None:
+        page.goto(ecosystem.eco.operator_url)
+        switch = page.get_by_role("navigation", name="언어")
+        expect(switch.get_by_role("link", name="한국어")).to_have_attribute("aria-current", "true")
+        switch.get_by_role("link", name="English").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.get_by_role("heading", name="Get started")).to_be_visible()
+        expect(page.get_by_label("Name")).to_be_editable()
+        expect(page.get_by_role("button", name="Verify with a certificate")).to_be_visible()
+        page.screenshot(path=artifacts / "25-home-english.png", full_page=True)
+        # the choice is kept (a cookie) until switched back
+        page.reload()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        page.get_by_role("link", name="한국어").click()
+        expect(page.locator("html")).to_have_attribute("lang", "ko")
+        expect(page.get_by_role("heading", name="시작하기")).to_be_visible()

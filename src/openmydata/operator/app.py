@@ -19,8 +19,10 @@ from openmydata.kit import logging as log
 from openmydata.kit.clock import utcnow
 from openmydata.kit.db import Database
 from openmydata.kit.errors import PeerUnavailable, ServiceError
-from openmydata.operator.endpoints import TEMPLATES, router
+from openmydata.operator.endpoints import render, router
+from openmydata.operator.i18n import N_, request_language, translations
 from openmydata.operator.individual import router as individual_router
+from openmydata.operator.insights.endpoints import router as insights_router
 from openmydata.operator.insights.view import CreditView
 from openmydata.operator.runtime import OperatorRuntime, cancel_task
 from openmydata.operator.service import OperatorService
@@ -41,10 +43,10 @@ _logger = log.get_logger("openmydata.operator")
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 _PAGE_MESSAGES = {
-    401: "로그인이 필요합니다.",
-    403: "요청을 처리할 수 없습니다.",
-    404: "페이지를 찾을 수 없습니다.",
-    405: "허용되지 않는 요청입니다.",
+    401: N_("로그인이 필요합니다."),
+    403: N_("요청을 처리할 수 없습니다."),
+    404: N_("페이지를 찾을 수 없습니다."),
+    405: N_("허용되지 않는 요청입니다."),
 }
 
 
@@ -98,6 +100,7 @@ def create_app(settings: OperatorSettings | None = None, *, http_client: httpx.A
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(router)
+    app.include_router(insights_router)
     app.include_router(individual_router)
     app.include_router(support_router)
     # Only the portal calls the operator's participant APIs (지원-101/103/104); its certificate is known from settings.
@@ -161,16 +164,18 @@ def _install_page_errors(app: FastAPI) -> None:
     json_validation_error: Handler = app.exception_handlers[RequestValidationError]  # type: ignore[assignment]
 
     def page(request: Request, status: int, message: str) -> Response:
+        """The error page in the person's language (a message the catalogue does not know is shown as it is)."""
         settings: OperatorSettings = request.app.state.settings
-        return TEMPLATES.TemplateResponse(
+        tr = translations(request_language(request))
+        return render(
             request,
             "error.html",
             {
-                "title": "오류",
+                "title": tr.gettext("오류"),
                 "org_name": settings.org_name,
                 "signed_in": False,
                 "csrf": "",
-                "message": message,
+                "message": tr.gettext(message) if message else message,
                 "status": status,
             },
             status_code=status,
@@ -188,12 +193,12 @@ def _install_page_errors(app: FastAPI) -> None:
         if not _wants_page(request):
             return await json_http_error(request, exc)
         assert isinstance(exc, StarletteHTTPException)
-        return page(request, exc.status_code, _PAGE_MESSAGES.get(exc.status_code, "요청을 처리할 수 없습니다."))
+        return page(request, exc.status_code, _PAGE_MESSAGES.get(exc.status_code, N_("요청을 처리할 수 없습니다.")))
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         if not _wants_page(request):
             return await json_validation_error(request, exc)
-        return page(request, 400, "입력값을 확인해 주세요.")
+        return page(request, 400, N_("입력값을 확인해 주세요."))
 
     async def on_peer_error(request: Request, exc: Exception) -> Response:
         _logger.warning("peer failure", error=str(exc))

@@ -1,4 +1,6 @@
-"""Routes: the web pages (Jinja2, Korean) and the JSON API (`/api/...`), both on the same service.
+"""Routes: the web pages (Jinja2; Korean, or English by the person's choice) and the JSON API (`/api/...`), both
+on the same service. Only the pages are translated (`operator.i18n`): the JSON API answers the same in every
+language.
 
 The request boundary owns the transaction. Completing a consent commits the consents and tokens first and then
 collects in a second transaction, so a collection failure never loses a signed consent.
@@ -9,8 +11,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from gettext import NullTranslations
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -22,7 +26,9 @@ from starlette.responses import Response
 from openmydata.kit.clock import as_utc, to_dtime, utcnow
 from openmydata.kit.db import Database
 from openmydata.kit.errors import ServiceError
+from openmydata.operator import i18n
 from openmydata.operator import repository as repo
+from openmydata.operator.i18n import N_, request_language, translations
 from openmydata.operator.insights.view import CreditOutcome, CreditView
 from openmydata.operator.labels import cycle_label, scope_labels
 from openmydata.operator.personal import Member
@@ -46,6 +52,8 @@ from openmydata.operator.schemas import (
     RevokedItem,
     SessionResponse,
     SignupRequest,
+    WithdrawInstitutionRequest,
+    WithdrawInstitutionResponse,
     WithdrawResponse,
 )
 from openmydata.operator.security import csrf_matches, csrf_token, token_hash
@@ -53,10 +61,12 @@ from openmydata.operator.service import SENSITIVE_FLAGS, OperatorService, normal
 from openmydata.operator.settings import OperatorSettings
 from openmydata.operator.views import (
     ACTIVE_PHASES,
-    INDUSTRY_LABELS,
     build_dashboard,
     day_text,
+    industries_label,
+    industry_label,
     moment_text,
+    progress_labels,
     progress_rows,
     won,
 )
@@ -68,6 +78,7 @@ from openmydata.standard.profiles import SUCCESS_CODES
 SESSION_COOKIE = "omd_session"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.filters["day"] = day_text
+i18n.install(TEMPLATES.env)
 
 router = APIRouter()
 
@@ -194,6 +205,39 @@ async def _person(session: AsyncSession, request: Request, who: Viewer) -> Membe
     return person
 
 
+def _tr(request: Request) -> NullTranslations:
+    """The catalogue of the person's language, for the labels a page gets from Python."""
+    return translations(request_language(request))
+
+
+def _language_links(request: Request, lang: str) -> list[dict[str, Any]]:
+    """The header's language switch: `/lang?to=..&next=<this page>` (a page a form posted to is not fetched again:
+    the switch leads home from it)."""
+    here = request.url.path
+    if request.method != "GET":
+        here = "/"
+    elif request.url.query:
+        here += "?" + request.url.query
+    return [
+        {
+            "code": code,
+            "name": i18n.LANGUAGE_NAMES[code],
+            "href": "/lang?" + urlencode({"to": code, "next": here}),
+            "current": code == lang,
+        }
+        for code in i18n.LANGUAGES
+    ]
+
+
+def render(request: Request, name: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
+    """A page in the person's language: `lang` and the language switch in its context, and the templates' `_()`
+    and `{% trans %}` translating into that language (the response is rendered here, in its constructor)."""
+    lang = request_language(request)
+    base = {"lang": lang, "languages": _language_links(request, lang)}
+    with i18n.rendering_in(lang):
+        return TEMPLATES.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
 def _page(
     request: Request, name: str, context: dict[str, Any], *, who: Viewer | None = None, status_code: int = 200
 ) -> HTMLResponse:
@@ -203,7 +247,7 @@ def _page(
         "signed_in": who is not None,
         "csrf": csrf_token(settings.session_secret, who.session_hash) if who else "",
     }
-    return TEMPLATES.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+    return render(request, name, {**base, **context}, status_code=status_code)
 
 
 async def _form(request: Request, who: Viewer | None = None) -> dict[str, Any]:
@@ -381,7 +425,9 @@ async def api_collection(request: Request, session: Session, who: SignedIn) -> C
     )
 
 
-async def _dashboard(session: AsyncSession, service: OperatorService, person: Member) -> Any:
+async def _dashboard(
+    session: AsyncSession, service: OperatorService, person: Member, tr: NullTranslations = i18n.KOREAN
+) -> Any:
     choices = {c.org_code: c for c in await service.provider_choices(session)}
     return build_dashboard(
         await repo.assets_of(session, person.id, person.key),
@@ -389,6 +435,7 @@ async def _dashboard(session: AsyncSession, service: OperatorService, person: Me
         await repo.statuses_of(session, person.id),
         {org: c.org_name for org, c in choices.items()},
         {org: c.industries for org, c in choices.items()},
+        tr=tr,
     )
 
 
@@ -425,13 +472,18 @@ async def api_records(request: Request, session: Session, who: SignedIn) -> Reco
 
 
 CONSENT_STATUS_LABELS = {
-    "active": "유효",
-    "failed": "실패",
-    "superseded": "대체됨",
-    "ended": "만료",
-    "purged": "만료 (보유기간 경과로 정보 삭제)",
-    "withdrawn": "철회",
+    "active": N_("유효"),
+    "failed": N_("실패"),
+    "superseded": N_("대체됨"),
+    "ended": N_("만료"),
+    "purged": N_("만료 (보유기간 경과로 정보 삭제)"),
+    "withdrawn": N_("철회"),
 }
+
+
+def _consent_status_label(status: str, tr: NullTranslations) -> str:
+    label = CONSENT_STATUS_LABELS.get(status)
+    return tr.gettext(label) if label is not None else status
 
 
 def consent_status(consent: Any, now: datetime) -> str:
@@ -487,26 +539,61 @@ async def api_withdraw(request: Request, session: Session, who: SignedIn) -> Wit
     )
 
 
+@router.post("/api/consents/withdraw", response_model=WithdrawInstitutionResponse, tags=["api"])
+async def api_withdraw_institution(
+    request: Request, session: Session, who: SignedIn, body: WithdrawInstitutionRequest
+) -> WithdrawInstitutionResponse:
+    """Withdraw the consent at one provider (개별인증-004 there); the data from that provider is deleted, the
+    person's other providers and data stay. To extend or change a consent, consent again (`POST /api/consents`):
+    the new one replaces it at the provider."""
+    outcome = await _service(request).withdraw_institution(session, await _person(session, request, who), body.org_code)
+    return WithdrawInstitutionResponse(
+        org_code=outcome.org_code, rsp_code=outcome.rsp_code, records_deleted=outcome.records_deleted
+    )
+
+
 # web pages
+
+
+@router.get("/lang", include_in_schema=False)
+async def choose_language(
+    request: Request, to: str = "", next_path: Annotated[str, Query(alias="next")] = "/"
+) -> Response:
+    """The header's language switch: remembers `to` in the `omd_lang` cookie (a year) and goes back to `next`, a
+    path on this site only (anything else, such as `//host` or a URL, leads home). An unknown language changes
+    nothing."""
+    response = _redirect(i18n.safe_next(next_path))
+    if i18n.supported(to):
+        response.set_cookie(
+            i18n.COOKIE,
+            to,
+            max_age=i18n.COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=_settings(request).cookie_secure,
+            path="/",
+        )
+    return response
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def home(request: Request, who: OptionalViewer) -> Response:
     if who is not None:
         return _redirect("/dashboard")
-    return _page(request, "home.html", {"title": "시작하기"})
+    return _page(request, "home.html", {"title": _tr(request).gettext("시작하기")})
 
 
 @router.post("/signup", response_class=HTMLResponse, include_in_schema=False)
 async def signup(request: Request, session: Session) -> Response:
     form = await _form(request)
+    tr = _tr(request)
     try:
         applicant = normalise_applicant(form.get("name", ""), form.get("birth_date", ""), form.get("phone", ""))
     except ServiceError as exc:
         return _page(
             request,
             "home.html",
-            {"title": "시작하기", "error": _field_message(exc.rsp_msg), "form": form},
+            {"title": tr.gettext("시작하기"), "error": tr.gettext(_field_message(exc.rsp_msg)), "form": form},
             status_code=400,
         )
     approval = await _service(request).start_identity(session, applicant)
@@ -514,8 +601,8 @@ async def signup(request: Request, session: Session) -> Response:
         request,
         "approve.html",
         {
-            "title": "본인확인",
-            "heading": "인증서 앱에서 본인확인을 승인해 주세요",
+            "title": tr.gettext("본인확인"),
+            "heading": tr.gettext("인증서 앱에서 본인확인을 승인해 주세요"),
             "approval_url": approval.approval_url,
             "cert_tx_id": approval.cert_tx_id,
             "action": "/signup/complete",
@@ -534,16 +621,17 @@ async def signup_complete(request: Request) -> Response:
     except StandardError as exc:
         if exc.code is not RspCode.INVALID_CALL:
             raise
+        tr = _tr(request)
         return _page(
             request,
             "approve.html",
             {
-                "title": "본인확인",
-                "heading": "인증서 앱에서 본인확인을 승인해 주세요",
+                "title": tr.gettext("본인확인"),
+                "heading": tr.gettext("인증서 앱에서 본인확인을 승인해 주세요"),
                 "approval_url": form.get("approval_url", ""),
                 "cert_tx_id": cert_tx_id,
                 "action": "/signup/complete",
-                "error": "아직 승인되지 않았습니다. 인증서 앱에서 승인한 뒤 다시 눌러 주세요.",
+                "error": tr.gettext("아직 승인되지 않았습니다. 인증서 앱에서 승인한 뒤 다시 눌러 주세요."),
             },
             status_code=409,
         )
@@ -563,11 +651,16 @@ async def logout(request: Request, who: SignedIn) -> Response:
 
 
 @router.get("/connect", response_class=HTMLResponse, include_in_schema=False)
-async def connect(request: Request, who: OptionalViewer) -> Response:
+async def connect(
+    request: Request, who: OptionalViewer, org: Annotated[list[str] | None, Query(max_length=50)] = None
+) -> Response:
+    """기관 연결; `?org=…` preselects institutions (the consents page's 연장·변경 comes here)."""
     if who is None:
         return _redirect("/")
+    preselected = set(org or [])
     service = _service(request)
     settings = _settings(request)
+    tr = _tr(request)
     async with _db(request).transaction() as session:
         await service.sync_registry(session)
         choices = await service.provider_choices(session)
@@ -579,24 +672,25 @@ async def connect(request: Request, who: OptionalViewer) -> Response:
                 "org_code": choice.org_code,
                 "org_name": choice.org_name,
                 "connected": choice.org_code in connected,
-                "industries": " · ".join(INDUSTRY_LABELS.get(i, i) for i in choice.industries),
-                "scopes": scope_labels(provider_scopes(choice.industries, service.catalogue)),
+                "selected": choice.org_code in preselected,
+                "industries": industries_label(choice.industries, tr),
+                "scopes": scope_labels(provider_scopes(choice.industries, service.catalogue), tr),
             }
         )
     return _page(
         request,
         "connect.html",
         {
-            "title": "기관 연결",
+            "title": tr.gettext("기관 연결"),
             "groups": [
-                {"industry": INDUSTRY_LABELS.get(industry, industry), "providers": providers}
+                {"industry": industry_label(industry, tr), "providers": providers}
                 for industry, providers in groups.items()
             ],
             "purpose": settings.purpose,
             "consent_days": settings.consent_days,
             "holding_days": settings.holding_period_days,
-            "fnd_cycle": cycle_label(settings.fnd_cycle),
-            "add_cycle": cycle_label(settings.add_cycle),
+            "fnd_cycle": cycle_label(settings.fnd_cycle, tr),
+            "add_cycle": cycle_label(settings.add_cycle, tr),
         },
         who=who,
     )
@@ -613,12 +707,19 @@ async def connect_submit(request: Request, who: SignedIn) -> Response:
         approval = await _service(request).start_consent(
             session, await _person(session, request, who), org_codes, flags
         )
+    tr = _tr(request)
+    count = len(org_codes)
     return _page(
         request,
         "approve.html",
         {
-            "title": "전송요구 서명",
-            "heading": f"인증서 앱에서 {len(org_codes)}개 기관의 전송요구에 서명해 주세요",
+            "title": tr.gettext("전송요구 서명"),
+            "heading": tr.ngettext(
+                "인증서 앱에서 %(count)d개 기관의 전송요구에 서명해 주세요",
+                "인증서 앱에서 %(count)d개 기관의 전송요구에 서명해 주세요",
+                count,
+            )
+            % {"count": count},
             "approval_url": approval.approval_url,
             "cert_tx_id": approval.cert_tx_id,
             "action": "/connect/complete",
@@ -638,29 +739,32 @@ async def connect_complete(request: Request, who: SignedIn) -> Response:
     except StandardError as exc:
         if exc.code is not RspCode.INVALID_CALL:
             raise
+        tr = _tr(request)
         return _page(
             request,
             "approve.html",
             {
-                "title": "전송요구 서명",
-                "heading": "인증서 앱에서 전송요구에 서명해 주세요",
+                "title": tr.gettext("전송요구 서명"),
+                "heading": tr.gettext("인증서 앱에서 전송요구에 서명해 주세요"),
                 "approval_url": form.get("approval_url", ""),
                 "cert_tx_id": cert_tx_id,
                 "action": "/connect/complete",
-                "error": "아직 서명되지 않았습니다. 인증서 앱에서 승인한 뒤 다시 눌러 주세요.",
+                "error": tr.gettext("아직 서명되지 않았습니다. 인증서 앱에서 승인한 뒤 다시 눌러 주세요."),
             },
             who=who,
             status_code=409,
         )
     async with _db(request).transaction() as session:
         progress = await service.collection_progress(session, who.person_id)
+    tr = _tr(request)
     return _page(
         request,
         "connected.html",
         {
-            "title": "연결 결과",
+            "title": tr.gettext("연결 결과"),
             "outcomes": [{"org_name": o.org_name, "ok": o.ok, "error": o.error} for o in completion.providers],
-            "progress": progress_rows(progress),
+            "progress": progress_rows(progress, tr),
+            "progress_labels": progress_labels(tr),
         },
         who=who,
     )
@@ -670,19 +774,21 @@ async def connect_complete(request: Request, who: SignedIn) -> Response:
 async def dashboard(request: Request, who: OptionalViewer) -> Response:
     if who is None:
         return _redirect("/")
+    tr = _tr(request)
     async with _db(request).transaction() as session:
         person = await _person(session, request, who)
-        view = await _dashboard(session, _service(request), person)
+        view = await _dashboard(session, _service(request), person, tr)
         progress = await _service(request).collection_progress(session, person.id)
     return _page(
         request,
         "dashboard.html",
         {
-            "title": "내 자산",
+            "title": tr.gettext("내 자산"),
             "person_name": person.name,
             "view": view,
             "totals": {k: won(v) for k, v in view.totals.items()},
-            "progress": progress_rows(progress),
+            "progress": progress_rows(progress, tr),
+            "progress_labels": progress_labels(tr),
         },
         who=who,
     )
@@ -696,10 +802,15 @@ async def credit_page(request: Request, who: OptionalViewer) -> Response:
     async with _db(request).transaction() as session:
         person = await _person(session, request, who)
         outcome = await _assess(request, session, person)
+    lang = request_language(request)
     return _page(
         request,
         "credit.html",
-        {"title": "신용 보기", "person_name": person.name, "credit": _credit_json(outcome, "ko")},
+        {
+            "title": translations(lang).gettext("신용 보기"),
+            "person_name": person.name,
+            "credit": _credit_json(outcome, lang),
+        },
         who=who,
     )
 
@@ -718,25 +829,70 @@ async def collection_page(request: Request, who: OptionalViewer) -> Response:
         return _redirect("/")
     async with _db(request).transaction() as session:
         progress = await _service(request).collection_progress(session, who.person_id)
-    return _page(request, "collection.html", {"title": "수집 현황", "progress": progress_rows(progress)}, who=who)
+    tr = _tr(request)
+    return _page(
+        request,
+        "collection.html",
+        {
+            "title": tr.gettext("수집 현황"),
+            "progress": progress_rows(progress, tr),
+            "progress_labels": progress_labels(tr),
+        },
+        who=who,
+    )
 
 
 @router.get("/consents", response_class=HTMLResponse, include_in_schema=False)
-async def consents(request: Request, who: OptionalViewer) -> Response:
+async def consents(
+    request: Request,
+    who: OptionalViewer,
+    withdrawn: Annotated[str | None, Query(max_length=10)] = None,
+    result: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
     if who is None:
         return _redirect("/")
     service = _service(request)
+    tr = _tr(request)
     async with _db(request).transaction() as session:
         names = {c.org_code: c.org_name for c in await service.provider_choices(session)}
         rows = await repo.consents_of(session, who.person_id)
+        statuses = {status.org_code: status for status in await repo.statuses_of(session, who.person_id)}
         now = utcnow()
         history = await service.history(session, await _person(session, request, who))
+
+    def terms(consent: Any) -> dict[str, Any]:
+        payload = consent.consent if isinstance(consent.consent, dict) else {}
+        raw_cycle = payload.get("cycle")
+        cycle: dict[str, Any] = raw_cycle if isinstance(raw_cycle, dict) else {}
+        status = statuses.get(consent.org_code)
+        return {
+            "cycle": " · ".join(
+                part
+                for part in (
+                    tr.gettext("기본 %(cycle)s") % {"cycle": cycle_label(cycle.get("fnd_cycle"), tr)}
+                    if cycle.get("fnd_cycle")
+                    else "",
+                    tr.gettext("추가 %(cycle)s") % {"cycle": cycle_label(cycle.get("add_cycle"), tr)}
+                    if cycle.get("add_cycle")
+                    else "",
+                )
+                if part
+            )
+            or "-",
+            "holding_until": day_text(str(payload.get("holding_period", ""))[:8])
+            if payload.get("holding_period")
+            else "-",
+            "last_transmission": moment_text(status.last_success) if status and status.last_success else "-",
+        }
+
     items = [
         {
+            "org_code": c.org_code,
+            **terms(c),
             "org_name": names.get(c.org_code, c.org_code),
             "status": consent_status(c, now),
-            "status_label": CONSENT_STATUS_LABELS.get(consent_status(c, now), c.status),
-            "scope": scope_labels(c.scope) or "-",
+            "status_label": _consent_status_label(consent_status(c, now), tr),
+            "scope": scope_labels(c.scope, tr) or "-",
             "end_date": moment_text(c.end_date),
             "signed_at": moment_text(c.signed_at),
             "purpose": (c.consent or {}).get("purpose", ""),
@@ -748,8 +904,9 @@ async def consents(request: Request, who: OptionalViewer) -> Response:
         request,
         "consents.html",
         {
-            "title": "전송요구 관리",
+            "title": tr.gettext("전송요구 관리"),
             "consents": items,
+            "withdrawn": {"org_name": names.get(withdrawn, withdrawn), "ok": result == "ok"} if withdrawn else None,
             "active": any(consent_status(c, now) == "active" for c in rows),
             "history": [
                 {
@@ -766,6 +923,21 @@ async def consents(request: Request, who: OptionalViewer) -> Response:
     )
 
 
+@router.post("/consents/withdraw", include_in_schema=False)
+async def withdraw_institution(request: Request, who: SignedIn) -> Response:
+    """The consents page's 철회 of one institution; back to the page, which says what happened."""
+    form = await _form(request, who)
+    org_codes = form.get("org_code") or []
+    if len(org_codes) != 1:
+        raise StandardError(RspCode.BAD_PARAMETER, "org_code")
+    async with _db(request).transaction() as session:
+        outcome = await _service(request).withdraw_institution(
+            session, await _person(session, request, who), org_codes[0]
+        )
+    state = "ok" if outcome.rsp_code in REVOKED_CODES else "provider-failed"
+    return _redirect(f"/consents?withdrawn={outcome.org_code}&result={state}")
+
+
 @router.post("/withdraw", response_class=HTMLResponse, include_in_schema=False)
 async def withdraw(request: Request, who: SignedIn) -> Response:
     await _form(request, who)
@@ -775,7 +947,7 @@ async def withdraw(request: Request, who: SignedIn) -> Response:
         request,
         "withdrawn.html",
         {
-            "title": "철회 완료",
+            "title": _tr(request).gettext("철회 완료"),
             "revoked": len(outcome.revoked),
             # success in any profile's code set (00000, nationwide 20001), or 99999: the token was already gone
             "failed": [org for org, code in outcome.revoked if code not in REVOKED_CODES],
@@ -786,11 +958,12 @@ async def withdraw(request: Request, who: SignedIn) -> Response:
 
 
 def _field_message(message: str) -> str:
+    """The sign-up form's problem in the person's words (Korean: the msgid, translated where it is shown)."""
     for field_name, text in (
-        ("birth_date", "생년월일을 YYYYMMDD 형식으로 입력해 주세요."),
-        ("phone", "휴대폰 번호를 확인해 주세요."),
-        ("name", "이름을 입력해 주세요."),
+        ("birth_date", N_("생년월일을 YYYYMMDD 형식으로 입력해 주세요.")),
+        ("phone", N_("휴대폰 번호를 확인해 주세요.")),
+        ("name", N_("이름을 입력해 주세요.")),
     ):
         if field_name in message:
             return text
-    return "입력값을 확인해 주세요."
+    return N_("입력값을 확인해 주세요.")

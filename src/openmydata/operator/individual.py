@@ -34,7 +34,18 @@ from openmydata.kit.db import Database
 from openmydata.kit.errors import PeerUnavailable
 from openmydata.kit.logging import get_logger
 from openmydata.operator import repository as repo
-from openmydata.operator.endpoints import OptionalViewer, SignedIn, Viewer, _db, _form, _page, _redirect, _service
+from openmydata.operator.endpoints import (
+    OptionalViewer,
+    SignedIn,
+    Viewer,
+    _db,
+    _form,
+    _page,
+    _redirect,
+    _service,
+    _tr,
+)
+from openmydata.operator.i18n import N_
 from openmydata.operator.labels import cycle_label, scope_labels
 from openmydata.operator.models import PendingRequest
 from openmydata.operator.service import OperatorService, ProviderChoice, provider_scopes
@@ -50,11 +61,11 @@ CALLBACK_PATH = "/oauth/callback"
 PENDING_TTL = timedelta(minutes=15)  # the person's time at the provider's pages (the provider allows 10 minutes)
 AUTHORIZE_PATH = "/oauth/2.0/authorize"
 ERROR_MESSAGES = {
-    "access_denied": "기관 화면에서 연결을 취소했거나 본인 확인에 실패했습니다.",
-    "invalid_request": "기관이 연결 요청을 받아들이지 않았습니다.",
-    "unsupported_response_type": "기관이 연결 요청을 받아들이지 않았습니다.",
-    "server_error": "기관에서 오류가 발생했습니다. 잠시 뒤에 다시 시도해 주세요.",
-    "temporarily_unavailable": "기관이 잠시 응답하지 않습니다. 잠시 뒤에 다시 시도해 주세요.",
+    "access_denied": N_("기관 화면에서 연결을 취소했거나 본인 확인에 실패했습니다."),
+    "invalid_request": N_("기관이 연결 요청을 받아들이지 않았습니다."),
+    "unsupported_response_type": N_("기관이 연결 요청을 받아들이지 않았습니다."),
+    "server_error": N_("기관에서 오류가 발생했습니다. 잠시 뒤에 다시 시도해 주세요."),
+    "temporarily_unavailable": N_("기관이 잠시 응답하지 않습니다. 잠시 뒤에 다시 시도해 주세요."),
 }
 
 router = APIRouter(include_in_schema=False)
@@ -83,7 +94,15 @@ async def _choice(session: AsyncSession, service: OperatorService, org_code: str
 
 
 def _failure(request: Request, who: Viewer | None, message: str, status_code: int) -> HTMLResponse:
-    return _page(request, "error.html", {"title": "기관 연결", "message": message}, who=who, status_code=status_code)
+    """The error page; `message` is a Korean msgid (marked with `N_`), shown in the person's language."""
+    tr = _tr(request)
+    return _page(
+        request,
+        "error.html",
+        {"title": tr.gettext("기관 연결"), "message": tr.gettext(message)},
+        who=who,
+        status_code=status_code,
+    )
 
 
 @router.get("/connect/individual/{org_code}", response_class=HTMLResponse)
@@ -94,18 +113,19 @@ async def individual_page(request: Request, org_code: str, who: OptionalViewer) 
     async with _db(request).transaction() as session:
         choice = await _choice(session, service, org_code)
     if choice is None:
-        return _failure(request, who, "이 기관은 기관 로그인(개별인증)으로 연결할 수 없습니다.", 404)
+        return _failure(request, who, N_("이 기관은 기관 로그인(개별인증)으로 연결할 수 없습니다."), 404)
     settings = service.settings
+    tr = _tr(request)
     response = _page(
         request,
         "individual.html",
         {
-            "title": "기관 로그인으로 연결",
+            "title": tr.gettext("기관 로그인으로 연결"),
             "org_code": choice.org_code,
             "provider_name": choice.org_name,
-            "scopes": scope_labels(provider_scopes(choice.industries, service.catalogue)),
+            "scopes": scope_labels(provider_scopes(choice.industries, service.catalogue), tr),
             "purpose": settings.purpose,
-            "fnd_cycle": cycle_label(settings.fnd_cycle),
+            "fnd_cycle": cycle_label(settings.fnd_cycle, tr),
         },
         who=who,
     )
@@ -125,7 +145,7 @@ async def individual_start(request: Request, org_code: str, who: SignedIn) -> Re
     async with _db(request).transaction() as session:
         choice = await _choice(session, service, org_code)
         if choice is None:
-            return _failure(request, who, "이 기관은 기관 로그인(개별인증)으로 연결할 수 없습니다.", 404)
+            return _failure(request, who, N_("이 기관은 기관 로그인(개별인증)으로 연결할 수 없습니다."), 404)
         state = ids.alnum(40)
         verifier = secrets.token_urlsafe(48)  # 64 characters of [A-Za-z0-9_-] (RFC 7636: 43 to 128)
         await repo.add_pending(
@@ -181,21 +201,23 @@ async def callback(request: Request, who: OptionalViewer) -> Response:
     async with _db(request).transaction() as session:
         prepared = await _claim(session, params.get("state", ""), who, utcnow())
     if prepared is None:
-        return _failure(request, who, "연결 요청을 확인할 수 없습니다. 기관 연결을 처음부터 다시 시작해 주세요.", 400)
+        return _failure(
+            request, who, N_("연결 요청을 확인할 수 없습니다. 기관 연결을 처음부터 다시 시작해 주세요."), 400
+        )
     org_code = str(prepared.get("org_code", ""))
     error = params.get("error")
     code = params.get("code")
     if error or not code:
         _logger.info("individual auth refused at the provider", org_code=org_code, error=(error or "no code")[:40])
-        return _failure(request, who, ERROR_MESSAGES.get(error or "", "기관에서 연결을 완료하지 못했습니다."), 400)
+        return _failure(request, who, ERROR_MESSAGES.get(error or "", N_("기관에서 연결을 완료하지 못했습니다.")), 400)
     verifier = str(prepared.get("code_verifier", ""))
     try:
         connected = await connect(_service(request), _db(request), who.person_id, org_code, code, verifier)
     except (ApiCallError, PeerUnavailable) as exc:
         _logger.warning("individual auth failed", org_code=org_code, error=str(exc))
-        return _failure(request, who, "기관에서 연결을 완료하지 못했습니다. 다시 시도해 주세요.", 502)
+        return _failure(request, who, N_("기관에서 연결을 완료하지 못했습니다. 다시 시도해 주세요."), 502)
     if not connected:
-        return _failure(request, who, "이 기관은 더 이상 연결할 수 없습니다.", 404)
+        return _failure(request, who, N_("이 기관은 더 이상 연결할 수 없습니다."), 404)
     return _redirect("/dashboard")
 
 

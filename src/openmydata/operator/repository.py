@@ -201,19 +201,20 @@ async def set_consent_status(session: AsyncSession, consent_id: int, status: str
     )
 
 
-async def withdraw_consents(session: AsyncSession, person_id: int, now: datetime) -> int:
-    """Mark every consent of the person withdrawn and strip what identifies them (payload, nonce, person)."""
+async def withdraw_consents(session: AsyncSession, person_id: int, now: datetime, org_code: str | None = None) -> int:
+    """Mark every consent of the person (at one provider, with `org_code`) withdrawn and strip what identifies
+    them (payload, nonce, person)."""
+    statement = update(Consent).where(Consent.person_id == person_id)
+    if org_code is not None:
+        statement = statement.where(Consent.org_code == org_code)
     result = await session.execute(
-        update(Consent)
-        .where(Consent.person_id == person_id)
-        .values(
+        statement.values(
             status="withdrawn",
             withdrawn_at=now,
             consent=None,
             consent_nonce=None,
             person_id=None,
-        )
-        .execution_options(synchronize_session=False)
+        ).execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -130,6 +130,18 @@ class RevokedItem(BaseModel):
     rsp_code: str
 
 
+class WithdrawInstitutionRequest(_Body):
+    org_code: str = Field(min_length=1, max_length=10)
+
+
+class WithdrawInstitutionResponse(BaseModel):
+    """The consent at one provider withdrawn: the provider's answer to 개별인증-004 and what was deleted here."""
+
+    org_code: str
+    rsp_code: str
+    records_deleted: int
+
+
 class WithdrawResponse(BaseModel):
     revoked: list[RevokedItem]
     records_remaining: int

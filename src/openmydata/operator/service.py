@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -41,7 +42,7 @@ from openmydata.operator.collector import (
     collect_provider,
 )
 from openmydata.operator.keyring import Keyring
-from openmydata.operator.labels import collection_reason
+from openmydata.operator.labels import freshness_reason
 from openmydata.operator.models import (
     Consent,
     PendingRequest,
@@ -327,6 +328,13 @@ class HistoryItem:
 class Withdrawal:
     revoked: list[tuple[str, str]]
     records_remaining: int
+
+
+@dataclass(frozen=True)
+class WithdrawnInstitution:
+    org_code: str
+    rsp_code: str  # the provider's answer to 개별인증-004, or why it could not be asked
+    records_deleted: int
 
 
 @dataclass(frozen=True)
@@ -1124,15 +1132,12 @@ class OperatorService:
                 and last_success is not None
                 and moment - last_success <= timedelta(seconds=self.settings.stale_after_s)
             )
-            if fresh:
-                reason = ""
-            elif status is None:
-                reason = "아직 정보를 받지 못했습니다"
-            elif code:
-                reason = collection_reason(code)
-            else:
-                days = (moment - last_success).days if last_success else 0
-                reason = f"마지막으로 받은 지 {days}일이 지났습니다"
+            reason = freshness_reason(
+                fresh=fresh,
+                received=status is not None,
+                code=code,
+                days=(moment - last_success).days if last_success else 0,
+            )
             progress.append(
                 InstitutionProgress(
                     org_code=org_code,
@@ -1377,27 +1382,59 @@ class OperatorService:
 
     # withdrawal
 
+    async def _revoke_at(
+        self, choices: Mapping[str, ProviderChoice], org_code: str, access: str, refresh: str
+    ) -> tuple[str, str]:
+        """개별인증-004 at one provider: the access token, or (when that one is no longer valid) the refresh token;
+        (org_code, the provider's rsp_code or why it could not be asked)."""
+        choice = choices.get(org_code)
+        if choice is None:
+            return org_code, RspCode.ORG_NOT_RECOGNISED.value
+        client = self.peers.provider(org_code, choice.domain)
+        try:
+            code = await client.revoke(access, "access_token")
+            if code == RspCode.REVOKE_INVALID_TOKEN.value:
+                code = await client.revoke(refresh, "refresh_token")
+        except ApiCallError as exc:
+            return org_code, exc.code or f"HTTP {exc.status_code}"
+        except PeerUnavailable:
+            return org_code, RspCode.PROVIDER_UNAVAILABLE.value
+        return org_code, code
+
+    async def withdraw_institution(self, session: AsyncSession, person: Member, org_code: str) -> WithdrawnInstitution:
+        """Withdraw the consent at one provider: 개별인증-004 there, the consent marked withdrawn and what was
+        collected from that provider deleted; the person's other providers and data stay."""
+        now = utcnow()
+        token = await repo.token_of(session, person.id, org_code)
+        if token is None and not await repo.has_active_consent(session, person.id, org_code):
+            raise StandardError(RspCode.BAD_PARAMETER, "no consent at this provider")
+        code = RspCode.OK.value
+        if token is not None:
+            choices = {choice.org_code: choice for choice in await self.provider_choices(session)}
+            _, code = await self._revoke_at(
+                choices, org_code, self.vault.open(token.access_token), self.vault.open(token.refresh_token)
+            )
+        withdrawn = await repo.withdraw_consents(session, person.id, now, org_code=org_code)
+        deleted = await repo.delete_provider_data(session, person.id, org_code)
+        await self._audit(
+            session,
+            "withdrawal_institution",
+            now,
+            person_id=person.id,
+            org_code=org_code,
+            rsp_code=code,
+            consents_withdrawn=withdrawn,
+            records_deleted=deleted,
+        )
+        _logger.info("consent withdrawn at one provider", org_code=org_code, rsp_code=code, records_deleted=deleted)
+        return WithdrawnInstitution(org_code, code, deleted)
+
     async def withdraw(self, session: AsyncSession, person: Member) -> Withdrawal:
         """개별인증-004 at every provider (concurrently), then delete everything held for the person, including the
         person row with the only (wrapped) copy of their data key: sealed leftovers can no longer be opened."""
         tokens = await repo.tokens_of(session, person.id)
         choices = {choice.org_code: choice for choice in await self.provider_choices(session)}
-
-        async def revoke(org_code: str, access: str, refresh: str) -> tuple[str, str]:
-            choice = choices.get(org_code)
-            if choice is None:
-                return org_code, RspCode.ORG_NOT_RECOGNISED.value
-            client = self.peers.provider(org_code, choice.domain)
-            try:
-                code = await client.revoke(access, "access_token")
-                if code == RspCode.REVOKE_INVALID_TOKEN.value:
-                    code = await client.revoke(refresh, "refresh_token")
-            except ApiCallError as exc:
-                return org_code, exc.code or f"HTTP {exc.status_code}"
-            except PeerUnavailable:
-                return org_code, RspCode.PROVIDER_UNAVAILABLE.value
-            return org_code, code
-
+        revoke = partial(self._revoke_at, choices)
         revoked = list(
             await asyncio.gather(
                 *(

@@ -72,6 +72,9 @@ class OperatorSettings(ServiceSettings):
     history_months: int = Field(default=12, ge=1, le=12)
     # The credit view's model (`openmydata insights train` writes it there); without the file the view says so.
     credit_model_path: str = str(DEFAULT_DATA_DIR / "insights" / "credit-model.json")
+    # The products recommendations choose from (`openmydata sandbox products` writes the sandbox's catalogue);
+    # without the file the recommendations page lists none.
+    product_catalogue_path: str = str(DEFAULT_DATA_DIR / "products.json")
     # Calls at a time to one provider within one person's collection.
     collection_concurrency: int = Field(default=4, ge=1, le=32)
     # How long an idle connection to a provider is kept for the next collection (a TLS 1.3 handshake with client

@@ -10,30 +10,52 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from gettext import NullTranslations
 from typing import Any
 
-from openmydata.kit.clock import KST, as_utc
-from openmydata.operator.labels import CARD_TYPES, TELECOM_STATUSES, TELECOM_TYPES, code_label, mask_account
+from openmydata.kit.clock import KST, as_utc, utcnow
+from openmydata.operator.i18n import KOREAN, N_
+from openmydata.operator.labels import (
+    CARD_TYPES,
+    COLLECTION_REASONS,
+    NOT_RECEIVED,
+    TELECOM_STATUSES,
+    TELECOM_TYPES,
+    code_label,
+    freshness_reason,
+    mask_account,
+)
 from openmydata.operator.models import CollectionStatus
 from openmydata.operator.personal import HeldAsset, HeldRecord
 from openmydata.standard.types import format_decimal
 
+# Korean labels, the msgids of the pages' catalogue (`operator.i18n`): translated where a page shows them.
 INDUSTRY_LABELS = {
-    "bank": "은행",
-    "card": "카드",
-    "telecom": "통신",
-    "invest": "금융투자",
-    "insu": "보험",
-    "efin": "전자금융",
-    "capital": "할부금융",
-    "ginsu": "보증보험",
+    "bank": N_("은행"),
+    "card": N_("카드"),
+    "telecom": N_("통신"),
+    "invest": N_("금융투자"),
+    "insu": N_("보험"),
+    "efin": N_("전자금융"),
+    "capital": N_("할부금융"),
+    "ginsu": N_("보증보험"),
     "p2p": "P2P",
-    "bond": "채권",
-    "usury": "대부",
+    "bond": N_("채권"),
+    "usury": N_("대부"),
 }
-ACCOUNT_FAMILIES = {"1": "예금", "2": "투자", "3": "대출"}
-APPROVAL_STATUSES = {"01": "승인", "02": "승인취소", "03": "정정", "04": "무승인매입"}
-STATE_LABELS = {"ok": "최신", "partial": "일부 실패", "failed": "실패"}
+ACCOUNT_FAMILIES = {"1": N_("예금"), "2": N_("투자"), "3": N_("대출")}
+APPROVAL_STATUSES = {"01": N_("승인"), "02": N_("승인취소"), "03": N_("정정"), "04": N_("무승인매입")}
+STATE_LABELS = {"ok": N_("최신"), "partial": N_("일부 실패"), "failed": N_("실패")}
+
+
+def industry_label(industry: str, tr: NullTranslations = KOREAN) -> str:
+    """`bank` → `은행` (in `tr`'s language); an unknown industry stays as its code."""
+    label = INDUSTRY_LABELS.get(industry)
+    return tr.gettext(label) if label is not None else industry
+
+
+def industries_label(industries: Iterable[str], tr: NullTranslations = KOREAN) -> str:
+    return " · ".join(industry_label(industry, tr) for industry in industries)
 
 
 def amount(value: Any) -> Decimal:
@@ -78,27 +100,57 @@ def moment_text(moment: datetime | None) -> str:
 ACTIVE_PHASES = frozenset({"queued", "running", "retrying"})
 PHASE_LABELS = {
     "idle": "-",
-    "queued": "대기 중",
-    "running": "받는 중",
-    "retrying": "다시 시도 예정",
-    "done": "완료",
-    "failed": "실패",
+    "queued": N_("대기 중"),
+    "running": N_("받는 중"),
+    "retrying": N_("다시 시도 예정"),
+    "done": N_("완료"),
+    "failed": N_("실패"),
 }
+# the freshness badges of the progress panel (the page's script shows them too)
+FRESHNESS_LABELS = {"fresh": N_("최신"), "waiting": N_("수신 전"), "stale": N_("오래됨")}
 
 
-def progress_rows(progress: Sequence[Any]) -> list[dict[str, Any]]:
-    """Each institution's collection progress and freshness as the pages show them."""
+def _label(labels: Mapping[str, str], key: str, tr: NullTranslations) -> str:
+    """The label of `key` in `tr`'s language; an unknown key stays as it is."""
+    label = labels.get(key)
+    if label is None:
+        return key
+    return tr.gettext(label) if label else label  # gettext("") would be the catalogue's header
+
+
+def progress_labels(tr: NullTranslations = KOREAN) -> dict[str, Any]:
+    """What the progress panel's script shows when it updates a row: the phase and freshness labels, and the
+    known collection reasons (the JSON API gives them in Korean) in the page's language."""
+    reasons = {text: tr.gettext(text) for text in [*COLLECTION_REASONS.values(), NOT_RECEIVED]}
+    return {
+        "phases": {phase: _label(PHASE_LABELS, phase, tr) for phase in PHASE_LABELS},
+        "freshness": {state: tr.gettext(label) for state, label in FRESHNESS_LABELS.items()},
+        "reasons": {text: translated for text, translated in reasons.items() if translated != text},
+    }
+
+
+def progress_rows(progress: Sequence[Any], tr: NullTranslations = KOREAN) -> list[dict[str, Any]]:
+    """Each institution's collection progress and freshness as the pages show them (in `tr`'s language)."""
+    now = utcnow()
     return [
         {
             "org_code": item.org_code,
             "org_name": item.org_name,
             "phase": item.phase,
-            "phase_label": PHASE_LABELS.get(item.phase, item.phase),
+            "phase_label": _label(PHASE_LABELS, item.phase, tr),
             "active": item.phase in ACTIVE_PHASES,
             "fresh": item.fresh,
             # nothing received yet while the first collection runs: not stale, just not there yet
             "waiting": item.last_attempt is None and item.phase in ACTIVE_PHASES,
-            "reason": item.reason,
+            "reason": item.reason
+            if tr is KOREAN
+            else freshness_reason(
+                fresh=item.fresh,
+                received=item.last_attempt is not None,
+                code=item.error_code,
+                days=(now - as_utc(item.last_success)).days if item.last_success else 0,
+                tr=tr,
+            ),
             "last_success": moment_text(item.last_success),
             "next_attempt": moment_text(item.next_attempt) if item.next_attempt else "",
             "records": item.records,
@@ -172,7 +224,9 @@ def build_dashboard(
     org_industries: Mapping[str, Sequence[str]],
     *,
     recent: int = 20,
+    tr: NullTranslations = KOREAN,
 ) -> Dashboard:
+    """The dashboard's view; its labels in `tr`'s language (Korean by default: the summary API uses no label)."""
     view = Dashboard(record_count=len(assets) + len(records))
 
     def name(org: str) -> str:
@@ -183,9 +237,9 @@ def build_dashboard(
             {
                 "org_code": status.org_code,
                 "org_name": name(status.org_code),
-                "industries": " · ".join(INDUSTRY_LABELS.get(i, i) for i in org_industries.get(status.org_code, ())),
+                "industries": industries_label(org_industries.get(status.org_code, ()), tr),
                 "state": status.state,
-                "state_label": STATE_LABELS.get(status.state, status.state),
+                "state_label": _label(STATE_LABELS, status.state, tr),
                 "last_success": moment_text(status.last_success),
                 "last_success_dtime": as_utc(status.last_success).astimezone(KST).strftime("%Y%m%d%H%M%S")
                 if status.last_success
@@ -250,7 +304,7 @@ def build_dashboard(
                 "org_name": name(asset.org_code),
                 "product": payload.get("prod_name", ""),
                 "number": mask_account(payload.get("account_num")),
-                "family": ACCOUNT_FAMILIES.get(family, "기타"),
+                "family": _label(ACCOUNT_FAMILIES, family, tr) if family in ACCOUNT_FAMILIES else tr.gettext("기타"),
                 "balance": won(balance, currency) if balance is not None else "-",
                 "is_loan": family == "3",
             }
@@ -298,8 +352,8 @@ def build_dashboard(
                 "org_name": name(asset.org_code),
                 "name": asset.payload.get("card_name", ""),
                 "number": asset.payload.get("card_num", ""),
-                "type": code_label(CARD_TYPES, basic.get("card_type")),
-                "member": "본인" if str(asset.payload.get("card_member")) == "1" else "가족",
+                "type": code_label(CARD_TYPES, basic.get("card_type"), tr),
+                "member": tr.gettext("본인") if str(asset.payload.get("card_member")) == "1" else tr.gettext("가족"),
             }
         )
     card_names = {(a.org_code, a.asset_key): a.payload.get("card_name", "") for a in assets if a.api_id == "카드-001"}
@@ -323,6 +377,7 @@ def build_dashboard(
         for record in _records(records, api_id):
             payload = record.payload
             currency = str(payload.get("currency_code", "KRW"))
+            approval_status = str(payload.get("status", ""))
             approvals.append(
                 (
                     str(payload.get("approved_dtime", "")),
@@ -331,9 +386,11 @@ def build_dashboard(
                         "org_name": name(record.org_code),
                         "card": card_names.get((record.org_code, record.key), ""),
                         "merchant": payload.get("merchant_name", ""),
-                        "status": APPROVAL_STATUSES.get(str(payload.get("status", "")), ""),
+                        "status": _label(APPROVAL_STATUSES, approval_status, tr)
+                        if approval_status in APPROVAL_STATUSES
+                        else "",
                         "amount": won(payload.get("approved_amt"), currency),
-                        "cancelled": str(payload.get("status", "")) == "02",
+                        "cancelled": approval_status == "02",
                     },
                 )
             )
@@ -347,7 +404,7 @@ def build_dashboard(
         }
         for r in _records(records, "카드-003")
     ]
-    for api_id, label in (("카드-011", "단기카드대출"), ("카드-012", "장기카드대출")):
+    for api_id, label in (("카드-011", tr.gettext("단기카드대출")), ("카드-012", tr.gettext("장기카드대출"))):
         for record in _records(records, api_id):
             payload = record.payload
             balance = amount(payload.get("balance_amt", payload.get("loan_amt")))
@@ -375,8 +432,8 @@ def build_dashboard(
             {
                 "org_name": name(asset.org_code),
                 "number": asset.payload.get("telecom_num", ""),
-                "type": code_label(TELECOM_TYPES, asset.payload.get("type")),
-                "status": code_label(TELECOM_STATUSES, asset.payload.get("status")),
+                "type": code_label(TELECOM_TYPES, asset.payload.get("type"), tr),
+                "status": code_label(TELECOM_STATUSES, asset.payload.get("status"), tr),
             }
         )
     telecom_bills = sorted(

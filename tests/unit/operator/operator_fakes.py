@@ -200,7 +200,8 @@ class FakeEcosystem:
             )
         if path == "/v1/ca/sign_request":
             self.sign_requests.append(body)
-            return _json({**OK, "cert_tx_id": "SIGNTX0001", "approval_url": "http://ca.test/approve/SIGNTX0001"})
+            cert_tx_id = f"SIGNTX{len(self.sign_requests):04d}"
+            return _json({**OK, "cert_tx_id": cert_tx_id, "approval_url": f"http://ca.test/approve/{cert_tx_id}"})
         if path == "/v1/ca/sign_result":
             if self.sign_status != "02":
                 return _json({**OK, "sign_status": self.sign_status})

@@ -15,6 +15,7 @@ from operator_fakes import BANK, FakeEcosystem, settings_for
 from openmydata.operator.app import create_app
 from openmydata.operator.insights.features import FEATURE_NAMES
 from openmydata.operator.insights.model import CreditModel
+from openmydata.sandbox.products import write_catalogue
 
 
 def _model(path: Path, seed: int) -> None:
@@ -100,3 +101,36 @@ async def test_the_credit_view_needs_a_session_and_a_known_language(
     response = await client.get("/api/me/credit")
     assert response.status_code == 401
     assert response.json()["rsp_code"] == "40101"
+
+
+async def test_spending_and_recommendations_of_a_bank_customer(
+    app_and_client: tuple[FastAPI, httpx.AsyncClient, Path], tmp_path: Path
+) -> None:
+    app, client, _ = app_and_client
+    spending = (await client.get("/api/me/spending")).json()
+    # a bank alone: no card approvals or telecom bills to analyse
+    assert spending["months"] == []
+    assert spending["categories"] == []
+    page = await client.get("/spending")
+    assert page.status_code == 200
+    assert "아직 분석할 지출이 없습니다" in page.text
+    # without a catalogue there is nothing to recommend; with one, what the bank data supports (if anything)
+    assert (await client.get("/api/me/recommendations")).json() == {"offers": []}
+    app.state.settings.product_catalogue_path = str(write_catalogue(tmp_path / "products.json"))
+    offers = (await client.get("/api/me/recommendations")).json()["offers"]
+    assert all(offer["yearly_gain"] >= 10_000 and offer["reason"] for offer in offers)
+    page = await client.get("/recommendations")
+    assert page.status_code == 200
+    assert "추천 상품" in page.text
+
+
+async def test_the_insight_pages_need_a_session(app_and_client: tuple[FastAPI, httpx.AsyncClient, Path]) -> None:
+    _, client, _ = app_and_client
+    del client.headers["Authorization"]
+    for path in ("/api/me/spending", "/api/me/recommendations"):
+        response = await client.get(path)
+        assert response.status_code == 401
+        assert response.json()["rsp_code"] == "40101"
+    for path in ("/spending", "/recommendations"):
+        response = await client.get(path, follow_redirects=False)
+        assert response.status_code in (302, 303)

@@ -5,7 +5,19 @@
   var panel = document.querySelector(".progress-panel");
   if (!panel || panel.getAttribute("data-active") !== "true") { return; }
   var url = panel.getAttribute("data-progress-url");
+  // The page's language: the panel carries its labels (data-labels); the JSON API's reasons are Korean, so the
+  // known ones are translated through the same map. Without it the labels are Korean.
   var labels = { idle: "-", queued: "대기 중", running: "받는 중", retrying: "다시 시도 예정", done: "완료", failed: "실패" };
+  var freshness = { fresh: "최신", waiting: "수신 전", stale: "오래됨" };
+  var reasons = {};
+  try {
+    var given = JSON.parse(panel.getAttribute("data-labels") || "null");
+    if (given) {
+      labels = given.phases || labels;
+      freshness = given.freshness || freshness;
+      reasons = given.reasons || reasons;
+    }
+  } catch (ignored) { /* keep the Korean labels */ }
   var active = { queued: true, running: true, retrying: true };
 
   function text(node, value) { if (node) { node.textContent = value; } }
@@ -34,11 +46,11 @@
       }
       var fresh = row.querySelector('[data-field="freshness"]');
       var waiting = !item.last_attempt && active[item.phase];
-      fresh.replaceChildren(item.fresh ? badge("ok", "최신") : waiting ? badge("queued", "수신 전") : badge("warn", "오래됨"));
+      fresh.replaceChildren(item.fresh ? badge("ok", freshness.fresh) : waiting ? badge("queued", freshness.waiting) : badge("warn", freshness.stale));
       if (!item.fresh && !waiting && item.reason) {
         var reason = document.createElement("span");
         reason.className = "muted small";
-        reason.textContent = " " + item.reason;
+        reason.textContent = " " + (reasons[item.reason] || item.reason);
         fresh.appendChild(reason);
       }
       text(row.querySelector('[data-field="last"]'), when(item.last_success));
