@@ -6,7 +6,7 @@ hold simply contributes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -46,6 +46,7 @@ INDUSTRY_LABELS = {
 ACCOUNT_FAMILIES = {"1": N_("예금"), "2": N_("투자"), "3": N_("대출")}
 APPROVAL_STATUSES = {"01": N_("승인"), "02": N_("승인취소"), "03": N_("정정"), "04": N_("무승인매입")}
 STATE_LABELS = {"ok": N_("최신"), "partial": N_("일부 실패"), "failed": N_("실패")}
+INSURANCE_STATUSES = {"01": N_("유지"), "02": N_("실효")}
 
 
 def industry_label(industry: str, tr: NullTranslations = KOREAN) -> str:
@@ -171,6 +172,8 @@ class Dashboard:
     points: list[dict[str, Any]] = field(default_factory=list)
     telecom_lines: list[dict[str, Any]] = field(default_factory=list)
     telecom_bills: list[dict[str, Any]] = field(default_factory=list)
+    insurances: list[dict[str, Any]] = field(default_factory=list)
+    securities: list[dict[str, Any]] = field(default_factory=list)
     totals: dict[str, Decimal] = field(default_factory=dict)
     record_count: int = 0
     # which kinds of account the person holds (a summary tile only for those), and whether any transaction or
@@ -453,5 +456,67 @@ def build_dashboard(
         }
         for r in telecom_bills[:recent]
     ]
+    _insurance_and_securities(view, assets, records, totals, name, tr)
     view.totals = totals
     return view
+
+
+def _insurance_and_securities(
+    view: Dashboard,
+    assets: Sequence[HeldAsset],
+    records: Sequence[HeldRecord],
+    totals: dict[str, Decimal],
+    name: Callable[[str], str],
+    tr: NullTranslations,
+) -> None:
+    """Insurance policies (보험-001, with 보험-002's coverage and end date and 보험-005's premium) and securities
+    accounts (금투-001, with 금투-002's cash and 금투-004's holdings at their valuation)."""
+    insu_basic = _by_key(records, "보험-002")
+    insu_payment = _by_key(records, "보험-005")
+    totals["premium"] = Decimal(0)
+    for asset in assets:
+        if asset.api_id != "보험-001":
+            continue
+        key = (asset.org_code, asset.asset_key)
+        basic = (insu_basic.get(key) or [{}])[0]
+        payment = (insu_payment.get(key) or [{}])[0]
+        premium = amount(payment.get("pay_amt")) if payment.get("pay_amt") is not None else None
+        status = str(asset.payload.get("insu_status", ""))
+        if premium is not None and status == "01":
+            totals["premium"] += premium
+        view.insurances.append(
+            {
+                "org_name": name(asset.org_code),
+                "product": asset.payload.get("prod_name", ""),
+                "status": code_label(INSURANCE_STATUSES, status, tr),
+                "lapsed": status == "02",
+                "face": won(basic.get("face_amt")) if basic.get("face_amt") is not None else "-",
+                "premium": won(premium) if premium is not None else "-",
+                "exp_date": day_text(basic.get("exp_date")),
+            }
+        )
+    cash = _by_key(records, "금투-002")
+    products = _by_key(records, "금투-004")
+    for asset in assets:
+        if asset.api_id != "금투-001":
+            continue
+        key = (asset.org_code, asset.asset_key)
+        held = products.get(key, [])
+        evaluation = sum((amount(row.get("eval_amt")) for row in held), Decimal(0))
+        cost = sum((amount(row.get("purchase_amt")) for row in held), Decimal(0))
+        deposit = amount((cash.get(key) or [{}])[0].get("withholdings_amt"))
+        totals["invest"] += evaluation + deposit
+        gain = evaluation - cost
+        view.securities.append(
+            {
+                "org_name": name(asset.org_code),
+                "account": asset.payload.get("account_name", ""),
+                "number": mask_account(asset.payload.get("account_num")),
+                "holdings": len(held),
+                "evaluation": won(evaluation),
+                "cash": won(deposit),
+                "gain": signed_won(gain, "KRW", outgoing=gain < 0) if held else "-",
+                "loss": gain < 0,
+            }
+        )
+    view.has_invest = view.has_invest or bool(view.securities)

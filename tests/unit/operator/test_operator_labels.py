@@ -122,3 +122,48 @@ class TestDashboardView:
         )
         assert [(t["type"], t["status"]) for t in view.telecom_lines] == [("이동전화", "개인"), ("07", "09")]
         assert view.has_merchant
+
+    def test_insurance_policies_and_securities_accounts(self) -> None:
+        view = build_dashboard(
+            [
+                _asset(
+                    "보험-001",
+                    "P1",
+                    {"insu_num": "P1", "prod_name": "건강보험", "insu_type": "03", "insu_status": "01"},
+                ),
+                _asset(
+                    "보험-001",
+                    "P2",
+                    {"insu_num": "P2", "prod_name": "저축보험", "insu_type": "08", "insu_status": "02"},
+                ),
+                _asset(
+                    "금투-001", "S1", {"account_num": "55501234567", "account_name": "종합매매", "account_type": "101"}
+                ),
+            ],
+            [
+                _record("보험-002", "P1", {"face_amt": "30000000", "exp_date": "20450101"}),
+                _record("보험-005", "P1", {"pay_amt": "52000"}),
+                _record("보험-005", "P2", {"pay_amt": "100000"}),
+                _record("금투-002", "S1", {"withholdings_amt": "150000"}),
+                _record("금투-004", "S1", {"eval_amt": "1200000", "purchase_amt": "1000000"}),
+                _record("금투-004", "S1", {"eval_amt": "300000", "purchase_amt": "400000"}, natural_key="2"),
+            ],
+            [],
+            {},
+            {},
+        )
+        assert [(i["product"], i["status"], i["premium"], i["face"]) for i in view.insurances] == [
+            ("건강보험", "유지", "₩52,000", "₩30,000,000"),
+            ("저축보험", "실효", "₩100,000", "-"),
+        ]
+        assert view.totals["premium"] == 52000  # a lapsed policy is not paid any more
+        [account] = view.securities
+        assert (account["holdings"], account["evaluation"], account["cash"], account["gain"]) == (
+            2,
+            "₩1,500,000",
+            "₩150,000",
+            "+₩100,000",
+        )
+        assert account["number"] == "***-****-4567"
+        assert view.totals["invest"] == 1_650_000
+        assert view.has_invest
