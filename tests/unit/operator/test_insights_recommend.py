@@ -153,3 +153,21 @@ def test_the_catalogue_file(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text(json.dumps({"format": "other"}), encoding="utf-8")
     with pytest.raises(ValueError, match="not a product catalogue"):
         load_catalogue(tmp_path / "bad.json")
+
+
+def test_reasons_in_english() -> None:
+    from openmydata.operator.i18n import translations
+
+    held = (
+        _bank(10_000_000, 3_000_000, 2_000_000)
+        + _telecom(69_000)
+        + _cards({"스타벅스 역삼점": 150_000, "GS25 선릉점": 100_000, "카카오T": 100_000})
+    )
+    spending = analyse((org, api_id, payload) for org, api_id, _, payload in held)
+    offers = recommend(held, PRODUCTS, spending, age=40, tr=translations("en").gettext)
+    reasons = {offer.kind: offer.reason for offer in offers}
+    assert reasons["deposit"].startswith("You have ₩10,000,000 in demand-deposit accounts")
+    assert reasons["savings"].startswith("On average ₩3,000,000 comes into your bank account")
+    assert reasons["card"].startswith("Each month you spend on average Cafés ₩")
+    assert reasons["telecom_plan"].startswith("Your telecom bill is")
+    assert not any("입출금" in reason or "요금" in reason for reason in reasons.values())
