@@ -11,6 +11,7 @@ the cookie the pages are Korean. Only the pages are translated: the JSON API ans
 
 from __future__ import annotations
 
+import ast
 import functools
 import io
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from gettext import NullTranslations
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 from babel.messages.mofile import write_mo
@@ -99,6 +101,24 @@ def install(env: Environment) -> None:
     """Enables `jinja2.ext.i18n` on `env` with callables that follow the language of the page being rendered."""
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+
+def extract_scope_names(
+    fileobj: IO[bytes], keywords: object, comment_tags: object, options: object
+) -> Iterator[tuple[int, None, str, list[str]]]:
+    """Babel extractor (babel.cfg, `make i18n`): the values of the `SCOPE_NAMES` dict literal in the standard's
+    scopes module, read from its source (nothing is imported), so the standard's scope names are translated without
+    a copy of them here."""
+    tree = ast.parse(fileobj.read())
+    for node in ast.walk(tree):
+        target: ast.expr | None = node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        value = getattr(node, "value", None)
+        if isinstance(target, ast.Name) and target.id == "SCOPE_NAMES" and isinstance(value, ast.Dict):
+            for item in value.values:
+                if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                    yield item.lineno, None, item.value, []
 
 
 def safe_next(path: str | None) -> str:

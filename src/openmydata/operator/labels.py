@@ -14,38 +14,6 @@ from openmydata.operator.i18n import KOREAN, N_
 from openmydata.standard.scopes import SCOPE_NAMES
 
 SCOPE_LABELS = SCOPE_NAMES
-# The standard's scope names are defined outside the operator, so they are marked here for extraction (a test
-# keeps this list equal to SCOPE_NAMES' values).
-SCOPE_MSGIDS = (
-    N_("계좌 목록"),
-    N_("예금·적금"),
-    N_("투자상품"),
-    N_("대출"),
-    N_("개인형IRP"),
-    N_("카드 목록"),
-    N_("카드 정보·승인내역"),
-    N_("포인트"),
-    N_("청구·결제"),
-    N_("카드대출"),
-    N_("선불카드"),
-    N_("통신 계약 목록"),
-    N_("청구·납부·소액결제"),
-    N_("증권 계좌"),
-    N_("보험 목록"),
-    N_("보험 정보"),
-    N_("보험계약대출"),
-    N_("선불수단 목록"),
-    N_("선불 잔액·거래내역"),
-    N_("결제내역"),
-    N_("계약 목록"),
-    N_("할부·대출"),
-    N_("보증보험 목록"),
-    N_("보증보험 정보"),
-    N_("대출 정보"),
-    N_("채권 목록"),
-    N_("채권 정보"),
-    N_("대부 정보"),
-)
 TELECOM_TYPES = {"01": N_("이동전화"), "02": N_("데이터 전용")}
 TELECOM_STATUSES = {"01": N_("개인")}
 CARD_TYPES = {"01": N_("신용"), "02": N_("체크"), "03": N_("소액신용체크")}

@@ -22,7 +22,7 @@ from operator_fakes import BANK, FakeEcosystem, settings_for
 
 from openmydata.operator import i18n
 from openmydata.operator.app import create_app
-from openmydata.operator.labels import SCOPE_MSGIDS, cycle_label, scope_labels
+from openmydata.operator.labels import cycle_label, scope_labels
 from openmydata.standard.scopes import SCOPE_NAMES
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -104,7 +104,7 @@ class TestCatalogue:
                 assert not HANGUL.search(text), (msgid, text)
 
     def test_the_standards_scope_names_are_marked_for_extraction(self) -> None:
-        assert set(SCOPE_MSGIDS) == set(SCOPE_NAMES.values())
+        assert set(SCOPE_NAMES.values()) <= set(_extracted())
 
 
 class TestTranslations:
