@@ -29,6 +29,7 @@ from openmydata.kit.errors import ServiceError
 from openmydata.operator import i18n
 from openmydata.operator import repository as repo
 from openmydata.operator.i18n import N_, request_language, translations
+from openmydata.operator.insights.features import Held
 from openmydata.operator.insights.view import CreditOutcome, CreditView
 from openmydata.operator.labels import cycle_label, scope_labels
 from openmydata.operator.personal import Member
@@ -103,13 +104,18 @@ def _credit(request: Request) -> CreditView:
     return view
 
 
-async def _assess(request: Request, session: AsyncSession, person: Member) -> CreditOutcome:
-    """The credit view of everything the person has moved here (assets and records of every institution)."""
+async def _held(session: AsyncSession, person: Member) -> list[Held]:
+    """Everything the person has moved here, opened: (org_code, api_id, key, payload) of every asset and record."""
     assets = await repo.assets_of(session, person.id, person.key)
     records = await repo.records_of(session, person.id, person.key)
-    pairs = [(asset.api_id, asset.payload) for asset in assets]
-    pairs += [(record.api_id, record.payload) for record in records]
-    return await run_in_threadpool(_credit(request).assess, pairs)
+    held: list[Held] = [(asset.org_code, asset.api_id, asset.asset_key, asset.payload) for asset in assets]
+    held += [(record.org_code, record.api_id, record.key, record.payload) for record in records]
+    return held
+
+
+async def _assess(request: Request, held: list[Held]) -> CreditOutcome:
+    """The credit view of what the person holds here (assets and records of every institution)."""
+    return await run_in_threadpool(_credit(request).assess, [(api_id, payload) for _, api_id, _, payload in held])
 
 
 def _credit_json(outcome: CreditOutcome, lang: str) -> dict[str, Any]:
@@ -454,7 +460,7 @@ async def api_credit(
     """The credit view: a calibrated band of the probability of default within a year from the person's combined
     financial and telecom data, and the features that moved it most (`available: false` without a model)."""
     person = await _person(session, request, who)
-    return _credit_json(await _assess(request, session, person), lang)
+    return _credit_json(await _assess(request, await _held(session, person)), lang)
 
 
 @router.get("/api/me/records", response_model=RecordsResponse, tags=["api"])
@@ -801,7 +807,7 @@ async def credit_page(request: Request, who: OptionalViewer) -> Response:
         return _redirect("/")
     async with _db(request).transaction() as session:
         person = await _person(session, request, who)
-        outcome = await _assess(request, session, person)
+        outcome = await _assess(request, await _held(session, person))
     lang = request_language(request)
     return _page(
         request,

@@ -57,7 +57,16 @@ STAMP = "20261120090000"
 
 
 def settings_for(db_url: str, key_file: Path | None = None) -> OperatorSettings:
+    # beside the key file, the test's own credit model and product catalogue paths (absent unless a test writes
+    # them), never the working directory's .openmydata/
+    own = {}
+    if key_file is not None:
+        own = {
+            "credit_model_path": str(key_file.parent / "insights" / "credit-model.json"),
+            "product_catalogue_path": str(key_file.parent / "products.json"),
+        }
     return OperatorSettings(
+        **own,
         insecure_plain_http=True,
         database_url=db_url,
         key_file=key_file,

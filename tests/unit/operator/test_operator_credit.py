@@ -31,7 +31,8 @@ async def app_and_client(db_url: str, tmp_path: Path) -> AsyncIterator[tuple[Fas
     fake = FakeEcosystem()
     model_path = tmp_path / "insights" / "credit-model.json"
     settings = settings_for(db_url, tmp_path / "operator-keys.json").model_copy(
-        update={"credit_model_path": str(model_path)}
+        # the test's own files, never the working directory's .openmydata/
+        update={"credit_model_path": str(model_path), "product_catalogue_path": str(tmp_path / "products.json")}
     )
     async with httpx.AsyncClient(transport=httpx.MockTransport(fake.handle)) as peers:
         app = create_app(settings, http_client=peers)

@@ -16,13 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from openmydata.kit.clock import today_kst
-from openmydata.operator import repository as repo
 from openmydata.operator.endpoints import (
     OptionalViewer,
     Session,
     SignedIn,
     _assess,
     _db,
+    _held,
     _page,
     _person,
     _redirect,
@@ -31,20 +31,13 @@ from openmydata.operator.endpoints import (
 )
 from openmydata.operator.i18n import N_
 from openmydata.operator.insights.charts import columns, rows
-from openmydata.operator.insights.recommend import Held, Offer, load_catalogue, recommend
+from openmydata.operator.insights.features import Held
+from openmydata.operator.insights.recommend import Offer, load_catalogue, recommend
 from openmydata.operator.insights.spending import Spending, analyse
 from openmydata.operator.personal import Member
 from openmydata.operator.views import day_text, won
 
 router = APIRouter()
-
-
-async def _held(session: AsyncSession, person: Member) -> list[Held]:
-    assets = await repo.assets_of(session, person.id, person.key)
-    records = await repo.records_of(session, person.id, person.key)
-    held: list[Held] = [(a.org_code, a.api_id, a.asset_key, a.payload) for a in assets]
-    held += [(r.org_code, r.api_id, r.key, r.payload) for r in records]
-    return held
 
 
 def _spending(held: list[Held]) -> Spending:
@@ -74,7 +67,7 @@ def _short_won(value: float) -> str:
 async def _offers(request: Request, session: AsyncSession, person: Member) -> tuple[list[Offer], Spending]:
     held = await _held(session, person)
     spending = _spending(held)
-    outcome = await _assess(request, session, person)
+    outcome = await _assess(request, held)
     band = outcome.assessment.band if outcome.assessment is not None else None
     products = await run_in_threadpool(load_catalogue, Path(_settings(request).product_catalogue_path))
     tr = _tr(request).gettext

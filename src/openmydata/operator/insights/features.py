@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Group = Literal["financial", "telecom"]
+# what the operator holds for a person, opened: (org_code, api_id, selector or asset key, payload)
+Held = tuple[str, str, str, Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ def names(groups: Iterable[Group]) -> tuple[str, ...]:
     return tuple(feature.name for feature in FEATURES if feature.group in wanted)
 
 
-def _amount(value: Any) -> float:
+def number(value: Any) -> float:
+    """An amount of the standard's wire form (`F(18,3)` text) as a float; 0 for anything that is not a number."""
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -84,6 +87,16 @@ def _month_of(day: Any) -> str:
     return text[:6] if len(text) >= 6 else ""
 
 
+def monthly_flows(transactions: Iterable[Mapping[str, Any]]) -> tuple[dict[str, float], dict[str, float]]:
+    """(money in, money out) per month (YYYYMM) of deposit transactions (은행-004; trans_type 02 is a debit)."""
+    money_in: dict[str, float] = defaultdict(float)
+    money_out: dict[str, float] = defaultdict(float)
+    for trans in transactions:
+        target = money_out if trans.get("trans_type") == "02" else money_in
+        target[_month_of(trans.get("trans_dtime"))] += number(trans.get("trans_amt"))
+    return money_in, money_out
+
+
 def features(records: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, float]:
     """One row of `FEATURE_NAMES` from (api_id, payload) pairs of any number of institutions."""
     by_api: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
@@ -100,24 +113,17 @@ def _bank(by_api: Mapping[str, list[Mapping[str, Any]]], row: dict[str, float]) 
     """The bank features; returns the yearly money in (the card ratio's denominator)."""
     accounts = by_api.get("은행-001", [])
     row["fin_has_bank"] = 1.0 if accounts else 0.0
-    money_in: dict[str, float] = defaultdict(float)
-    money_out: dict[str, float] = defaultdict(float)
-    for trans in by_api.get("은행-004", []):
-        month = _month_of(trans.get("trans_dtime"))
-        if trans.get("trans_type") == "02":
-            money_out[month] += _amount(trans.get("trans_amt"))
-        else:
-            money_in[month] += _amount(trans.get("trans_amt"))
+    money_in, money_out = monthly_flows(by_api.get("은행-004", []))
     months = sorted(set(money_in) | set(money_out))
     monthly_in = [money_in.get(month, 0.0) for month in months]
     mean_in = statistics.fmean(monthly_in) if monthly_in else 0.0
     row["fin_income_monthly_log"] = _log(mean_in)
     row["fin_income_cv"] = _ratio(statistics.pstdev(monthly_in), mean_in) if len(monthly_in) > 1 else 0.0
     row["fin_spend_to_income"] = min(5.0, _ratio(sum(money_out.values()), sum(money_in.values())))
-    row["fin_deposit_balance_log"] = _log(sum(_amount(d.get("balance_amt")) for d in by_api.get("은행-003", [])))
+    row["fin_deposit_balance_log"] = _log(sum(number(d.get("balance_amt")) for d in by_api.get("은행-003", [])))
     loans = [account for account in accounts if str(account.get("account_type", "")).startswith("3")]
     row["fin_loan_count"] = float(len(loans))
-    loan_balance = sum(_amount(detail.get("balance_amt")) for detail in by_api.get("은행-009", []))
+    loan_balance = sum(number(detail.get("balance_amt")) for detail in by_api.get("은행-009", []))
     row["fin_loan_to_income"] = min(20.0, _ratio(loan_balance, 12 * mean_in)) if loan_balance else 0.0
     row["fin_loan_late_repayments"] = float(sum(1 for t in by_api.get("은행-010", []) if t.get("trans_type") == "02"))
     return 12 * mean_in
@@ -130,16 +136,16 @@ def _card(by_api: Mapping[str, list[Mapping[str, Any]]], row: dict[str, float], 
     late = 0
     spent = 0.0
     for bill in bills:
-        spent += _amount(bill.get("charge_amt"))
+        spent += number(bill.get("charge_amt"))
         due = f"{bill.get('charge_month', '')}{str(bill.get('charge_day', '')).zfill(2)}"
         if str(bill.get("paid_out_date", "")) > due:
             late += 1
     row["fin_card_late_bills"] = float(late)
     months = max(1.0, row["fin_card_bills"])
     row["fin_card_spend_to_income"] = min(5.0, _ratio(12 * spent / months, income)) if spent else 0.0
-    row["fin_revolving_log"] = _log(sum(_amount(r.get("remained_amt")) for r in by_api.get("카드-007", [])))
-    advances = sum(_amount(loan.get("loan_amt")) for loan in by_api.get("카드-011", []))
-    advances += sum(_amount(loan.get("loan_amt")) for loan in by_api.get("카드-012", []))
+    row["fin_revolving_log"] = _log(sum(number(r.get("remained_amt")) for r in by_api.get("카드-007", [])))
+    advances = sum(number(loan.get("loan_amt")) for loan in by_api.get("카드-011", []))
+    advances += sum(number(loan.get("loan_amt")) for loan in by_api.get("카드-012", []))
     row["fin_card_loans_log"] = _log(advances)
 
 
@@ -151,16 +157,16 @@ def _telecom(by_api: Mapping[str, list[Mapping[str, Any]]], row: dict[str, float
     row["tel_lines"] = float(len(lines))
     billed: dict[str, float] = defaultdict(float)
     for bill in bills:
-        billed[_month_of(bill.get("charge_date"))] += _amount(bill.get("charge_amt"))
+        billed[_month_of(bill.get("charge_date"))] += number(bill.get("charge_amt"))
     paid_months = {str(payment.get("trans_month")) for payment in payments}
     total_billed = sum(billed.values())
-    total_paid = sum(_amount(payment.get("paid_amt")) for payment in payments)
-    direct = sum(_amount(p.get("paid_amt")) for p in payments if p.get("pay_method") == "03")
+    total_paid = sum(number(payment.get("paid_amt")) for payment in payments)
+    direct = sum(number(p.get("paid_amt")) for p in payments if p.get("pay_method") == "03")
     row["tel_months_billed"] = float(len(billed))
     row["tel_unpaid_months"] = float(sum(1 for month in billed if month and month not in paid_months))
     row["tel_direct_pay_share"] = _ratio(direct, total_paid)
     row["tel_paid_to_billed"] = min(2.0, _ratio(total_paid, total_billed))
     row["tel_bill_monthly_log"] = _log(_ratio(total_billed, len(billed)))
-    micro = [_amount(item.get("trans_amt")) for item in by_api.get("통신-004", [])]
+    micro = [number(item.get("trans_amt")) for item in by_api.get("통신-004", [])]
     row["tel_micro_share"] = min(1.0, _ratio(sum(micro), total_billed))
     row["tel_micro_count"] = float(len(micro))

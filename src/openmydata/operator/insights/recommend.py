@@ -26,7 +26,9 @@ from typing import Any
 
 from openmydata.operator.i18n import N_
 from openmydata.operator.insights.categories import OTHER
+from openmydata.operator.insights.features import Held, monthly_flows, number
 from openmydata.operator.insights.spending import TELECOM, Spending
+from openmydata.operator.views import won
 
 CATALOGUE_FORMAT = "openmydata-products/1"
 DEMAND_RATE = 0.1  # yearly %, what money earns in a demand-deposit account
@@ -60,30 +62,9 @@ def load_catalogue(path: Path) -> list[dict[str, Any]]:
     return [product for product in data.get("products", []) if isinstance(product, dict)]
 
 
-def _won(value: float) -> str:
-    return f"₩{round(value):,}"
-
-
-def _amount(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return 0.0
-
-
-Held = tuple[str, str, str, Mapping[str, Any]]  # (org_code, api_id, key, payload)
-
-
 def _bank_flows(records: Sequence[Held]) -> tuple[float, float]:
     """(money in, money out) per month on average over the months seen."""
-    money_in: dict[str, float] = defaultdict(float)
-    money_out: dict[str, float] = defaultdict(float)
-    for _, api_id, _, payload in records:
-        if api_id != "은행-004":
-            continue
-        month = str(payload.get("trans_dtime", ""))[:6]
-        target = money_out if payload.get("trans_type") == "02" else money_in
-        target[month] += _amount(payload.get("trans_amt"))
+    money_in, money_out = monthly_flows(payload for _, api_id, _, payload in records if api_id == "은행-004")
     months = sorted(set(money_in) | set(money_out))
     if not months:
         return 0.0, 0.0
@@ -102,7 +83,7 @@ def _deposit(
         api_id == "은행-001" and payload.get("account_type") == "1002" for _, api_id, _, payload in records
     )
     idle = sum(
-        _amount(payload.get("balance_amt"))
+        number(payload.get("balance_amt"))
         for org, api_id, key, payload in records
         if api_id == "은행-003" and (org, key.split("|")[0]) in demand
     )
@@ -132,12 +113,12 @@ def _deposit(
         )
     )
     reason = template % {
-        "idle": _won(idle),
-        "spend": _won(monthly_out),
-        "move": _won(movable),
+        "idle": won(idle),
+        "spend": won(monthly_out),
+        "move": won(movable),
         "product": best["name"],
         "rate": best["rate"],
-        "gain": _won(gain),
+        "gain": won(gain),
     }
     return Offer("deposit", str(best["id"]), str(best["name"]), str(best["provider"]), reason, gain)
 
@@ -167,14 +148,14 @@ def _savings(
             "%(monthly)s씩 %(product)s(연 %(rate)s%%, %(months)s개월)에 넣으면 만기 이자가 약 %(gain)s입니다."
         )
     ) % {
-        "money_in": _won(monthly_in),
-        "money_out": _won(monthly_out),
-        "surplus": _won(surplus),
-        "monthly": _won(monthly),
+        "money_in": won(monthly_in),
+        "money_out": won(monthly_out),
+        "surplus": won(surplus),
+        "monthly": won(monthly),
         "product": best["name"],
         "rate": best["rate"],
         "months": months,
-        "gain": _won(gain),
+        "gain": won(gain),
     }
     return Offer("savings", str(best["id"]), str(best["name"]), str(best["provider"]), reason, gain)
 
@@ -199,7 +180,7 @@ def _card(products: Sequence[Mapping[str, Any]], spending: Spending, tr: Transla
     if best is None or best[0] < MIN_GAIN:
         return None
     gain, product, parts = best
-    spent_text = ", ".join(f"{tr(category)} {_won(spent)}" for category, spent, _ in parts if category != OTHER)
+    spent_text = ", ".join(f"{tr(category)} {won(spent)}" for category, spent, _ in parts if category != OTHER)
     reason = tr(
         N_(
             "카드로 한 달에 평균 %(spent)s를 쓰십니다. %(product)s의 할인을 이 지출에 적용하면 월 %(monthly)s, 연회비 "
@@ -208,9 +189,9 @@ def _card(products: Sequence[Mapping[str, Any]], spending: Spending, tr: Transla
     ) % {
         "spent": spent_text,
         "product": product["name"],
-        "monthly": _won(sum(v for _, _, v in parts)),
-        "fee": _won(float(product.get("annual_fee", 0))),
-        "gain": _won(gain),
+        "monthly": won(sum(v for _, _, v in parts)),
+        "fee": won(float(product.get("annual_fee", 0))),
+        "gain": won(gain),
     }
     return Offer("card", str(product["id"]), str(product["name"]), str(product["provider"]), reason, gain)
 
@@ -225,15 +206,15 @@ def _loans(records: Sequence[Held]) -> list[tuple[str, float, float]]:
         if api_id == "은행-001" and payload.get("account_type") == "3100":
             names[(org, str(payload.get("account_num")))] = str(payload.get("prod_name") or "신용대출")
         elif api_id == "은행-008":
-            rates[(org, account)] = _amount(payload.get("last_offered_rate"))
+            rates[(org, account)] = number(payload.get("last_offered_rate"))
         elif api_id == "은행-009":
-            balances[(org, account)] = _amount(payload.get("balance_amt"))
+            balances[(org, account)] = number(payload.get("balance_amt"))
     loans = [(name, balances.get(ref, 0.0), rates.get(ref, 0.0)) for ref, name in names.items()]
     loans += [
         (
             str(payload.get("loan_name") or "카드론"),
-            _amount(payload.get("balance_amt")),
-            _amount(payload.get("int_rate")),
+            number(payload.get("balance_amt")),
+            number(payload.get("int_rate")),
         )
         for _, api_id, _, payload in records
         if api_id == "카드-012"
@@ -266,12 +247,12 @@ def _refinance(
         )
     ) % {
         "loan": name,
-        "balance": _won(balance),
+        "balance": won(balance),
         "rate": f"{rate:g}",
         "band": band,
         "product": product["name"],
         "offered": f"{offered:g}",
-        "gain": _won(gain),
+        "gain": won(gain),
     }
     return Offer("loan", str(product["id"]), str(product["name"]), str(product["provider"]), reason, gain)
 
@@ -282,11 +263,11 @@ def _telecom_plan(records: Sequence[Held], products: Sequence[Mapping[str, Any]]
     usage: list[float] = []
     for _, api_id, _, payload in records:
         if api_id == "통신-002":
-            bills[str(payload.get("charge_date", ""))[:6]] += _amount(payload.get("charge_amt"))
+            bills[str(payload.get("charge_date", ""))[:6]] += number(payload.get("charge_amt"))
         elif api_id == "통신-004":
-            micro[str(payload.get("trans_date", ""))[:6]] += _amount(payload.get("trans_amt"))
+            micro[str(payload.get("trans_date", ""))[:6]] += number(payload.get("trans_amt"))
         elif api_id.startswith("통신(전국)") and "data_usage" in payload:
-            usage.append(_amount(payload.get("data_usage")))
+            usage.append(number(payload.get("data_usage")))
     if not bills:
         return None
 
@@ -336,11 +317,11 @@ def _telecom_plan(records: Sequence[Held], products: Sequence[Mapping[str, Any]]
             "요금제를 바꾸면 1년에 약 %(gain)s 아낄 수 있습니다."
         )
     ) % {
-        "typical": _won(typical),
+        "typical": won(typical),
         "basis": basis,
         "product": best["name"],
-        "fee": _won(float(best["monthly_fee"])),
-        "gain": _won(gain),
+        "fee": won(float(best["monthly_fee"])),
+        "gain": won(gain),
     }
     return Offer("telecom_plan", str(best["id"]), str(best["name"]), str(best["provider"]), reason, gain)
 

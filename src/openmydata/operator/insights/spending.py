@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openmydata.operator.i18n import N_
-from openmydata.operator.insights.categories import ORDER, category_of, merchant_label
+from openmydata.operator.insights.categories import ORDER, OTHER, category_of, merchant_label
+from openmydata.operator.insights.features import number
 
 TELECOM = N_("통신")
 
@@ -47,20 +48,13 @@ class Spending:
         return not self.months
 
 
-def _amount(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return 0.0
-
-
 def _approval_amount(payload: Mapping[str, Any], overseas: bool) -> float:
     if str(payload.get("status", "01")) == "02":  # cancelled
         return 0.0
     if overseas:
-        return _amount(payload.get("krw_amt"))
+        return number(payload.get("krw_amt"))
     modified = payload.get("modified_amt")
-    return _amount(modified if modified not in (None, "") else payload.get("approved_amt"))
+    return number(modified if modified not in (None, "") else payload.get("approved_amt"))
 
 
 def analyse(records: Iterable[tuple[str, str, Mapping[str, Any]]], *, top_merchants: int = 10) -> Spending:
@@ -78,10 +72,9 @@ def analyse(records: Iterable[tuple[str, str, Mapping[str, Any]]], *, top_mercha
             if not payload.get("merchant_name"):
                 view.unnamed_approvals += 1
             month = str(payload.get("approved_dtime", ""))[:6]
-            category = (
-                N_("여행") if api_id == "카드-009" and category_of(payload.get("merchant_name")) == "기타" else None
-            )
-            category = category or category_of(payload.get("merchant_name"))
+            category = category_of(payload.get("merchant_name"))
+            if category == OTHER and api_id == "카드-009":
+                category = N_("여행")  # an overseas approval nothing else names is travel
             by_month[month] += amount
             by_category[category][0] += amount
             by_category[category][1] += 1
@@ -91,19 +84,19 @@ def analyse(records: Iterable[tuple[str, str, Mapping[str, Any]]], *, top_mercha
             entry[1] += 1
         elif api_id == "통신-002":
             month = str(payload.get("charge_date", ""))[:6]
-            amount = _amount(payload.get("charge_amt"))
+            amount = number(payload.get("charge_amt"))
             telecom[month] += amount
             by_month[month] += amount
             by_category[TELECOM][0] += amount
             by_category[TELECOM][1] += 1
         elif api_id == "통신-004":
-            view.micro_payments += _amount(payload.get("trans_amt"))
+            view.micro_payments += number(payload.get("trans_amt"))
         elif api_id == "카드-006":
             view.upcoming.append(
                 {
                     "org_code": org_code,
                     "pay_due_date": str(payload.get("pay_due_date", "")),
-                    "pay_amt": _amount(payload.get("pay_amt")),
+                    "pay_amt": number(payload.get("pay_amt")),
                 }
             )
     months = sorted(month for month in by_month if len(month) == 6)[-12:]
